@@ -1,0 +1,96 @@
+"""One plotting function per paper figure.
+
+A figure function is registered with :func:`figure` and takes the data it draws as a mapping
+``claim id -> arrays`` (the ``Verdict.arrays`` of the claims it names in ``claims=``); it returns a
+``matplotlib.figure.Figure``. Figures never import ``proofs_check``: the command line runs the claims
+and hands their arrays over. A figure that names no claims computes what it needs from ``numerics``
+and ``theory`` itself and receives an empty mapping.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Callable, Mapping
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+__all__ = ["Figure", "figure", "figures_for", "all_figures", "save", "FORMATS"]
+
+FORMATS = ("png", "pdf", "svg")
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str                      # file stem, e.g. "sam_limit_cycle"
+    module: str                    # paper module, e.g. "sam"
+    title: str
+    claims: tuple[str, ...]        # claim ids whose arrays the function takes
+    fn: Callable = field(repr=False, compare=False)
+
+    def draw(self, data: Mapping[str, Mapping] | None = None):
+        data = data or {}
+        missing = [c for c in self.claims if c not in data]
+        if missing:
+            raise ValueError(f"figure {self.name} needs the arrays of claims {missing}")
+        return self.fn({c: data[c] for c in self.claims})
+
+
+_FIGURES: dict[str, Figure] = {}
+
+
+def figure(name: str, *, title: str, claims: tuple[str, ...] = ()):
+    """Register ``fn(data) -> matplotlib Figure`` under ``name`` (the output file stem)."""
+
+    def deco(fn):
+        module = fn.__module__.rsplit(".", 1)[-1]
+        _FIGURES[name] = Figure(name=name, module=module, title=title, claims=tuple(claims), fn=fn)
+        return fn
+
+    return deco
+
+
+def _load(module: str) -> None:
+    if importlib.util.find_spec(f"figures.{module}") is not None:
+        importlib.import_module(f"figures.{module}")
+
+
+def figures_for(module: str) -> list[Figure]:
+    _load(module)
+    return [f for f in _FIGURES.values() if f.module == module]
+
+
+def all_figures(modules) -> list[Figure]:
+    out = []
+    for m in modules:
+        out.extend(figures_for(m))
+    return out
+
+
+def save(fig, out_dir: str, stem: str, formats=("png",), dpi: int = 150) -> list[str]:
+    """Write ``fig`` as ``out_dir/stem.<fmt>`` for each format, atomically (temp file + rename)."""
+    import matplotlib.pyplot as plt
+
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise ValueError(f"format must be among {FORMATS}, got {bad}")
+    os.makedirs(out_dir, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        final = os.path.join(out_dir, f"{stem}.{fmt}")
+        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".{fmt}", dir=out_dir)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+            os.replace(tmp, final)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        paths.append(final)
+    plt.close(fig)
+    return paths

@@ -1,0 +1,299 @@
+"""The ``theory-verify`` command line: list, check, draw and report the papers' claims.
+
+Exit codes: 0 success (for ``check``: every claim verified), 1 some claim refuted or inconclusive,
+2 bad input (unknown paper or claim, bad option).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import textwrap
+import time
+
+from . import core
+from .core import BUDGETS, PAPERS, UnknownClaimError
+
+EPILOG = "Papers (module = arXiv id): " + ", ".join(f"{m} = {a}" for m, (a, _) in PAPERS.items())
+
+
+# --------------------------------------------------------------------------------------- helpers
+def _fmt(x, width=11) -> str:
+    if x is None:
+        s = "-"
+    elif isinstance(x, bool):
+        s = str(x)
+    elif isinstance(x, (int,)) and not isinstance(x, bool):
+        s = str(x)
+    elif isinstance(x, float) or hasattr(x, "dtype"):
+        try:
+            f = float(x)
+            s = f"{f:.4g}"
+        except (TypeError, ValueError):
+            s = str(x)
+    else:
+        s = str(x)
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows]
+    return "\n".join(out)
+
+
+def _progress(items, desc: str, enabled: bool):
+    if not enabled:
+        return items
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover
+        return items
+    return tqdm(items, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def _resolve(names) -> list[core.Claim]:
+    try:
+        return core.resolve(list(names))
+    except UnknownClaimError as e:
+        print(f"theory-verify: error: {e}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _resolve_modules(names) -> list[str]:
+    mods = core.available_modules()
+    by_arxiv = {v[0]: k for k, v in PAPERS.items()}
+    out = []
+    for n in names or mods:
+        n = by_arxiv.get(n, n)
+        if n not in mods:
+            print(f"theory-verify: error: unknown paper {n!r}. Valid papers: {', '.join(mods)}",
+                  file=sys.stderr)
+            raise SystemExit(2)
+        out.append(n)
+    return out
+
+
+def _atomic_write(path: str, text: str) -> None:
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def run_claims(claims, budget: str, seed: int, progress: bool = True, twins: bool = False):
+    """Run each claim (and, with ``twins``, each mutated twin); returns a list of result dicts."""
+    jobs = [(c, None) for c in claims]
+    if twins:
+        jobs += [(c, m) for c in claims for m in c.mutations]
+    results = []
+    bar = _progress(jobs, "checking", progress)
+    for c, m in bar:
+        if progress and hasattr(bar, "set_postfix_str"):
+            bar.set_postfix_str(c.id + (f"[{m}]" if m else ""))
+        t0 = time.perf_counter()
+        try:
+            v = c.run(budget=budget, seed=seed, mutation=m)
+            err = None
+        except Exception as e:  # a crash is reported, never hidden
+            v = core.Verdict(status="inconclusive", message=f"check raised {type(e).__name__}: {e}")
+            v.seconds = time.perf_counter() - t0
+            err = repr(e)
+        results.append({"claim": c, "mutation": m, "verdict": v, "error": err})
+    return results
+
+
+def _results_table(results) -> str:
+    rows = []
+    for r in results:
+        c, v, m = r["claim"], r["verdict"], r["mutation"]
+        name = c.id if m is None else f"{c.id}[twin:{m}]"
+        status = v.status
+        if m is not None:
+            status = ("ok (refuted)" if v.status == "refuted" else f"BAD ({v.status})")
+        rows.append([name, c.source, _fmt(v.bound), _fmt(v.observed), _fmt(v.margin), status,
+                     f"{v.seconds:.1f}"])
+    return _table(rows, ["claim", "source", "bound", "observed", "margin", "status", "seconds"])
+
+
+def results_json(results, budget: str, seed: int) -> dict:
+    out = {"budget": budget, "seed": seed, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+           "claims": []}
+    for r in results:
+        d = r["claim"].to_json()
+        d.update({"mutation": r["mutation"], "verdict": r["verdict"].to_json(), "error": r["error"]})
+        out["claims"].append(d)
+    return out
+
+
+def _all_ok(results) -> bool:
+    return all((r["verdict"].status == "verified") if r["mutation"] is None
+               else (r["verdict"].status == "refuted") for r in results)
+
+
+# --------------------------------------------------------------------------------------- commands
+def cmd_list(args) -> int:
+    claims = _resolve(args.names)
+    if args.json:
+        print(json.dumps([c.to_json() for c in claims], indent=2))
+        return 0
+    rows = [[c.id, f"{c.paper}", c.theorem, c.source, c.statement] for c in claims]
+    width = max(40, (os.get_terminal_size((160, 20)).columns if sys.stdout.isatty() else 160) - 80)
+    wrapped = []
+    for r in rows:
+        lines = textwrap.wrap(r[4], width) or [""]
+        wrapped.append(r[:4] + [lines[0]])
+        wrapped += [["", "", "", "", ln] for ln in lines[1:]]
+    print(_table(wrapped, ["claim", "arXiv", "theorem", "source", "statement"]))
+    print(f"\n{len(claims)} claims. Source tags: paper = the paper's statement; paper-order = the paper's "
+          "order, constants unconfirmed;\nderived = bound proven by this toolkit; empirical = observed, "
+          "not a theorem.")
+    return 0
+
+
+def cmd_check(args) -> int:
+    claims = _resolve(args.names)
+    results = run_claims(claims, args.budget, args.seed, progress=not args.quiet, twins=args.twins)
+    print(_results_table(results))
+    n_ok = sum(r["verdict"].status == "verified" for r in results if r["mutation"] is None)
+    print(f"\n{n_ok}/{len(claims)} claims verified at budget {args.budget!r} (seed {args.seed}).")
+    for r in results:
+        if r["error"]:
+            print(f"  {r['claim'].id}: {r['verdict'].message}", file=sys.stderr)
+        elif r["mutation"] is None and r["verdict"].status != "verified":
+            print(f"  {r['claim'].id}: {r['verdict'].status}: {r['verdict'].message}")
+    if args.json:
+        _atomic_write(args.json, json.dumps(results_json(results, args.budget, args.seed), indent=2))
+        print(f"wrote {args.json}")
+    return 0 if _all_ok(results) else 1
+
+
+def _parse_formats(s: str) -> tuple[str, ...]:
+    from figures import FORMATS
+
+    fmts = tuple(f.strip().lower() for f in s.split(",") if f.strip())
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad or not fmts:
+        raise argparse.ArgumentTypeError(f"formats must be a comma list among {', '.join(FORMATS)}")
+    return fmts
+
+
+def draw_figures(modules, out_dir, formats, budget, seed, results=None, progress=True):
+    """Draw every figure of ``modules`` into ``out_dir``; runs the claims a figure needs when
+    ``results`` does not already hold them. Returns {figure name: [paths]}."""
+    import figures as figs
+
+    data = {r["claim"].id: r["verdict"].arrays for r in (results or []) if r["mutation"] is None}
+    written = {}
+    fig_list = figs.all_figures(modules)
+    for f in _progress(fig_list, "figures", progress):
+        need = [core.get_claim(cid) for cid in f.claims if cid not in data]
+        for r in run_claims(need, budget, seed, progress=False):
+            data[r["claim"].id] = r["verdict"].arrays
+        fig = f.draw(data)
+        written[f.name] = figs.save(fig, out_dir, f.name, formats)
+    return written
+
+
+def cmd_figures(args) -> int:
+    modules = _resolve_modules(args.names)
+    written = draw_figures(modules, args.out, args.format, args.budget, args.seed,
+                           progress=not args.quiet)
+    for name, paths in written.items():
+        print(f"{name}: {', '.join(paths)}")
+    if not written:
+        print("no figures registered for " + ", ".join(modules))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    modules = _resolve_modules(args.names)
+    claims = [c for c in core.all_claims() if c.module in modules]
+    return write_report(claims, modules, args.out, budget=args.budget, seed=args.seed,
+                        progress=not args.quiet, twins=not args.no_twins)
+
+
+# --------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="theory-verify",
+        description="Executable, checked results of ten ML-theory papers: list the claims, check them "
+                    "numerically and symbolically, draw the papers' figures, write a report.",
+        epilog=EPILOG)
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    def common(sp, budget=True):
+        if budget:
+            sp.add_argument("--budget", choices=BUDGETS, default="fast",
+                            help="fast = CI tier (default); full = paper-scale runs")
+            sp.add_argument("--seed", type=int, default=0, help="PRNG seed of every check (default 0)")
+        sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    sp = sub.add_parser("list", help="table of claims: id, paper, theorem, source tag, statement",
+                        description="List claims with their id, arXiv id, theorem, source tag and "
+                                    "statement.", epilog=EPILOG)
+    sp.add_argument("names", nargs="*", metavar="PAPER|CLAIM", help="paper modules, arXiv ids or claim ids")
+    sp.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sp.set_defaults(func=cmd_list)
+
+    sp = sub.add_parser("check", help="run claims; exit 0 only when every claim is verified",
+                        description="Run the checks of the named papers or claims (all when none) and "
+                                    "print claim, bound, observed, margin, status and seconds. Exit 0 "
+                                    "when every claim is verified, 1 when any is refuted or "
+                                    "inconclusive, 2 on bad input.", epilog=EPILOG)
+    sp.add_argument("names", nargs="*", metavar="PAPER|CLAIM")
+    sp.add_argument("--json", metavar="FILE", help="also write the verdicts as JSON to FILE")
+    sp.add_argument("--twins", action="store_true",
+                    help="also run each claim's mutated twins (each must come out refuted)")
+    common(sp)
+    sp.set_defaults(func=cmd_check)
+
+    sp = sub.add_parser("figures", help="draw the papers' figures",
+                        description="Draw the figures of the named papers (all when none). Figures that "
+                                    "show a claim's data run that claim first.", epilog=EPILOG)
+    sp.add_argument("names", nargs="*", metavar="PAPER")
+    sp.add_argument("--out", default="figures_out", help="output folder (default figures_out)")
+    sp.add_argument("--format", type=_parse_formats, default=("png",),
+                    help="comma list of png, pdf, svg (default png)")
+    common(sp)
+    sp.set_defaults(func=cmd_figures)
+
+    sp = sub.add_parser("report", help="checks and figures together as a static HTML page",
+                        description="Run the checks (with their mutated twins) and draw the figures, "
+                                    "then write OUT/index.html, OUT/verdicts.json and the figures. The "
+                                    "report is built in a temporary folder and moved into place, so a "
+                                    "failed run never leaves a half report. Exit 0 once written.",
+                        epilog=EPILOG)
+    sp.add_argument("names", nargs="*", metavar="PAPER")
+    sp.add_argument("--out", default="report", help="output folder (default report)")
+    sp.add_argument("--no-twins", action="store_true", help="skip the mutated twins")
+    common(sp)
+    sp.set_defaults(func=cmd_report)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""Claim and Verdict types and the claim registry.
+
+A *claim* is one checkable statement of one paper: an id such as ``sam.limit_cycle``, the arXiv id,
+the theorem or section it checks, a one-sentence statement, a source tag, and a ``check`` function
+that runs the simulation and the closed form and returns a :class:`Verdict`.
+
+Source tags (shown in every listing and report, so a reader sees what is the paper's and what is ours):
+
+``paper``        the statement is the paper's, verified from the paper, its poster or its code;
+``paper-order``  the paper's statement at the level of its order (O / Theta), constants not confirmed;
+``derived``      a bound or construction this toolkit derives and proves itself (see the docstring);
+``empirical``    an observation from simulation, not a theorem.
+
+Every check takes ``budget`` (``"fast"`` for CI, ``"full"`` for paper-scale runs), ``seed`` and
+``mutation``. ``mutation=None`` is the real check. A named mutation runs the *mutated twin* of the
+claim (the bound halved, the theorem's condition violated, a construction weight perturbed): the
+twin must come out ``refuted``, which shows the check can fail.
+"""
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+import importlib.util
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+__all__ = [
+    "BUDGETS", "SOURCES", "STATUSES", "PAPERS", "Claim", "Verdict", "claim", "verdict_from",
+    "get_claim", "all_claims", "claims_for", "resolve", "UnknownClaimError", "load_all",
+]
+
+BUDGETS = ("fast", "full")
+SOURCES = ("paper", "paper-order", "derived", "empirical")
+STATUSES = ("verified", "refuted", "inconclusive")
+
+#: module name -> (arXiv id, short title). The order is the order of the README table.
+PAPERS: dict[str, tuple[str, str]] = {
+    "sam": ("2306.09850", "Practical SAM cannot converge all the way to optima"),
+    "gda": ("2402.10475", "Fundamental benefits of alternating updates in minimax optimization"),
+    "eos": ("2307.04204", "Trajectory alignment: Edge of Stability via bifurcation theory"),
+    "catapult": ("2311.15051", "Large catapults in momentum GD with warmup"),
+    "subspace": ("2405.16002", "Does SGD really happen in tiny subspaces?"),
+    "linear_attention": ("2310.01082", "Linear attention is (maybe) all you need"),
+    "fair_pca": ("2310.18593", "Fair streaming PCA"),
+    "plasticity": ("2306.10711", "SAM + reset for generalization and plasticity"),
+    "position_coupling": ("2405.20671", "Position coupling for arithmetic length generalization"),
+    "multi_operand": ("2410.15787", "Arithmetic transformers in operand length and count"),
+}
+
+
+@dataclass
+class Verdict:
+    """The outcome of one claim check.
+
+    status    ``verified``, ``refuted`` or ``inconclusive``.
+    bound     the proven (or predicted) value the observation is compared with.
+    observed  the measured value.
+    margin    slack on the safe side, in the units of ``bound`` (positive = the claim holds with room;
+              for two-sided checks, the smaller of the two slacks). ``None`` where not meaningful.
+    message   one line saying what was compared.
+    details   JSON-able numbers for the report (tables, fitted slopes, per-instance maxima).
+    arrays    numpy arrays a figure needs (not written to ``verdicts.json``).
+    seconds   wall time of the check (filled by :meth:`Claim.run`).
+    """
+
+    status: str
+    bound: Any = None
+    observed: Any = None
+    margin: float | None = None
+    message: str = ""
+    details: dict = field(default_factory=dict)
+    arrays: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"Verdict.status must be one of {STATUSES}, got {self.status!r}")
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "verified"
+
+    def to_json(self) -> dict:
+        """The verdict without its arrays, with numpy scalars turned into plain Python values."""
+        d = {k: _jsonable(v) for k, v in dataclasses.asdict(self).items() if k != "arrays"}
+        d["arrays"] = sorted(self.arrays)
+        return d
+
+
+def verdict_from(passed: bool, *, bound=None, observed=None, margin=None, message="",
+                 details=None, arrays=None, inconclusive: bool = False) -> Verdict:
+    """Build a Verdict from a boolean test: ``verified`` if it passed, else ``refuted``
+    (or ``inconclusive`` when the caller says the evidence cannot decide)."""
+    status = "verified" if passed else ("inconclusive" if inconclusive else "refuted")
+    return Verdict(status=status, bound=bound, observed=observed, margin=margin, message=message,
+                   details=details or {}, arrays=arrays or {})
+
+
+def _jsonable(v):
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.ndarray):
+        return _jsonable(v.tolist())
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        return f if math.isfinite(f) else str(f)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if hasattr(v, "__array__"):  # jax arrays
+        return _jsonable(np.asarray(v))
+    return str(v)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One registered claim. ``fn(budget, seed, mutation)`` returns a :class:`Verdict`."""
+
+    id: str
+    paper: str
+    theorem: str
+    statement: str
+    source: str
+    fn: Callable[..., Verdict] = field(repr=False, compare=False)
+    mutations: tuple[str, ...] = ()
+    expected: str = "verified"
+    slow: bool = False
+
+    @property
+    def module(self) -> str:
+        return self.id.split(".", 1)[0]
+
+    @property
+    def doc(self) -> str:
+        return (self.fn.__doc__ or "").strip()
+
+    def run(self, budget: str = "fast", seed: int = 0, mutation: str | None = None) -> Verdict:
+        """Run the check and time it. Raises ``ValueError`` for a bad budget or mutation name."""
+        if budget not in BUDGETS:
+            raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
+        if mutation is not None and mutation not in self.mutations:
+            raise ValueError(f"claim {self.id} has no mutation {mutation!r}; "
+                             f"known: {', '.join(self.mutations) or 'none'}")
+        t0 = time.perf_counter()
+        v = self.fn(budget=budget, seed=seed, mutation=mutation)
+        if not isinstance(v, Verdict):
+            raise TypeError(f"claim {self.id} returned {type(v).__name__}, not Verdict")
+        v.seconds = time.perf_counter() - t0
+        return v
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "paper": self.paper, "theorem": self.theorem,
+                "statement": self.statement, "source": self.source,
+                "mutations": list(self.mutations), "expected": self.expected, "doc": self.doc}
+
+
+_REGISTRY: dict[str, Claim] = {}
+
+
+def claim(*, id: str, paper: str, theorem: str, statement: str, source: str,
+          mutations: tuple[str, ...] = (), expected: str = "verified", slow: bool = False):
+    """Decorator registering ``fn(budget, seed, mutation) -> Verdict`` as a claim.
+
+    ``mutations`` names the mutated twins the function implements (each must come out refuted);
+    ``expected`` is the status the toolkit records for this claim at the fast budget: ``verified``
+    for claims that hold, or ``refuted``/``inconclusive`` for a documented finding.
+    """
+    if source not in SOURCES:
+        raise ValueError(f"claim {id}: source must be one of {SOURCES}, got {source!r}")
+    if expected not in STATUSES:
+        raise ValueError(f"claim {id}: expected must be one of {STATUSES}, got {expected!r}")
+    if "." not in id or id.split(".", 1)[0] not in PAPERS:
+        raise ValueError(f"claim id {id!r} must look like '<paper module>.<name>' with a module in "
+                         f"{sorted(PAPERS)}")
+
+    def deco(fn):
+        @functools.wraps(fn)
+        def wrapped(budget: str = "fast", seed: int = 0, mutation: str | None = None):
+            return fn(budget=budget, seed=seed, mutation=mutation)
+
+        c = Claim(id=id, paper=paper, theorem=theorem, statement=statement, source=source,
+                  fn=wrapped, mutations=tuple(mutations), expected=expected, slow=slow)
+        if id in _REGISTRY and _REGISTRY[id].fn.__qualname__ != fn.__qualname__:
+            raise ValueError(f"claim id {id!r} registered twice")
+        _REGISTRY[id] = c
+        wrapped.claim = c
+        return wrapped
+
+    return deco
+
+
+class UnknownClaimError(KeyError):
+    """An unknown paper or claim id; ``valid`` lists what exists."""
+
+    def __init__(self, name: str, valid_papers: list[str], valid_claims: list[str]):
+        self.name, self.valid_papers, self.valid_claims = name, valid_papers, valid_claims
+        super().__init__(name)
+
+    def __str__(self):
+        return (f"unknown paper or claim {self.name!r}. Valid papers: {', '.join(self.valid_papers)}. "
+                f"Valid claims: {', '.join(self.valid_claims)}")
+
+
+def available_modules() -> list[str]:
+    """Paper modules that exist in ``proofs_check`` (in README order)."""
+    out = []
+    for m in PAPERS:
+        if importlib.util.find_spec(f"proofs_check.{m}") is not None:
+            out.append(m)
+    return out
+
+
+def load_all() -> None:
+    """Import every paper module of ``proofs_check`` so that its claims register."""
+    for m in available_modules():
+        importlib.import_module(f"proofs_check.{m}")
+
+
+def all_claims() -> list[Claim]:
+    load_all()
+    order = {m: i for i, m in enumerate(PAPERS)}
+    return sorted(_REGISTRY.values(), key=lambda c: (order[c.module], _decl_index(c)))
+
+
+def _decl_index(c: Claim) -> int:
+    return list(_REGISTRY).index(c.id)
+
+
+def claims_for(module: str) -> list[Claim]:
+    """The claims of one paper module (e.g. ``"sam"``), in declaration order."""
+    importlib.import_module(f"proofs_check.{module}")
+    return [c for c in all_claims() if c.module == module]
+
+
+def get_claim(claim_id: str) -> Claim:
+    load_all()
+    try:
+        return _REGISTRY[claim_id]
+    except KeyError:
+        raise UnknownClaimError(claim_id, available_modules(), sorted(_REGISTRY)) from None
+
+
+def resolve(names: list[str] | tuple[str, ...]) -> list[Claim]:
+    """Turn a list of paper modules, arXiv ids or claim ids into claims (all when empty).
+
+    Raises :class:`UnknownClaimError` naming the valid ones for anything unknown."""
+    claims = all_claims()
+    if not names:
+        return claims
+    by_arxiv = {v[0]: k for k, v in PAPERS.items()}
+    out: list[Claim] = []
+    mods = available_modules()
+    for n in names:
+        n = by_arxiv.get(n, n)
+        if n in mods:
+            sel = [c for c in claims if c.module == n]
+        elif n in _REGISTRY:
+            sel = [_REGISTRY[n]]
+        else:
+            raise UnknownClaimError(n, mods, sorted(_REGISTRY))
+        out.extend(c for c in sel if c not in out)
+    return out
