@@ -43,24 +43,39 @@ class Figure:
 _FIGURES: dict[str, Figure] = {}
 
 
-def figure(name: str, *, title: str, claims: tuple[str, ...] = ()):
-    """Register ``fn(data) -> matplotlib Figure`` under ``name`` (the output file stem)."""
+def figure(name: str, *, title: str, claims: tuple[str, ...] = (), module: str | None = None):
+    """Register ``fn(data) -> matplotlib Figure`` under ``name`` (the output file stem).
+
+    ``module`` is the paper module the figure belongs to; by default the name of the file."""
 
     def deco(fn):
-        module = fn.__module__.rsplit(".", 1)[-1]
-        _FIGURES[name] = Figure(name=name, module=module, title=title, claims=tuple(claims), fn=fn)
+        mod = module or fn.__module__.rsplit(".", 1)[-1]
+        _FIGURES[name] = Figure(name=name, module=mod, title=title, claims=tuple(claims), fn=fn)
         return fn
 
     return deco
 
 
-def _load(module: str) -> None:
-    if importlib.util.find_spec(f"figures.{module}") is not None:
-        importlib.import_module(f"figures.{module}")
+_loaded = False
+
+
+def _load_all() -> None:
+    global _loaded
+    if _loaded:
+        return
+    import pkgutil
+
+    import figures
+
+    for info in pkgutil.iter_modules(figures.__path__):
+        if info.name not in ("style",) and not info.name.startswith("_"):
+            importlib.import_module(f"figures.{info.name}")
+    _loaded = True
 
 
 def figures_for(module: str) -> list[Figure]:
-    _load(module)
+    """The registered figures of one paper module, in registration order."""
+    _load_all()
     return [f for f in _FIGURES.values() if f.module == module]
 
 

@@ -211,19 +211,32 @@ class UnknownClaimError(KeyError):
                 f"Valid claims: {', '.join(self.valid_claims)}")
 
 
-def available_modules() -> list[str]:
-    """Paper modules that exist in ``proofs_check`` (in README order)."""
-    out = []
-    for m in PAPERS:
-        if importlib.util.find_spec(f"proofs_check.{m}") is not None:
-            out.append(m)
-    return out
+#: modules of ``proofs_check`` that hold infrastructure, not claims
+_INFRA = {"core", "cli", "report", "testing", "sdp"}
+_loaded = False
 
 
 def load_all() -> None:
-    """Import every paper module of ``proofs_check`` so that its claims register."""
-    for m in available_modules():
-        importlib.import_module(f"proofs_check.{m}")
+    """Import every claim module of ``proofs_check`` (any module not in the infrastructure set), so
+    that its claims register. A claim's paper is the prefix of its id, not the file it lives in."""
+    global _loaded
+    if _loaded:
+        return
+    import pkgutil
+
+    import proofs_check
+
+    for info in pkgutil.iter_modules(proofs_check.__path__):
+        if info.name not in _INFRA and not info.name.startswith("_"):
+            importlib.import_module(f"proofs_check.{info.name}")
+    _loaded = True
+
+
+def available_modules() -> list[str]:
+    """Paper modules that have at least one registered claim (in README order)."""
+    load_all()
+    have = {c.split(".", 1)[0] for c in _REGISTRY}
+    return [m for m in PAPERS if m in have]
 
 
 def all_claims() -> list[Claim]:
@@ -238,7 +251,6 @@ def _decl_index(c: Claim) -> int:
 
 def claims_for(module: str) -> list[Claim]:
     """The claims of one paper module (e.g. ``"sam"``), in declaration order."""
-    importlib.import_module(f"proofs_check.{module}")
     return [c for c in all_claims() if c.module == module]
 
 
