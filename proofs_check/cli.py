@@ -189,32 +189,43 @@ def _parse_formats(s: str) -> tuple[str, ...]:
     return fmts
 
 
-def draw_figures(modules, out_dir, formats, budget, seed, results=None, progress=True):
+def draw_figures(modules, out_dir, formats, budget, seed, results=None, progress=True, errors=None):
     """Draw every figure of ``modules`` into ``out_dir``; runs the claims a figure needs when
-    ``results`` does not already hold them. Returns {figure name: [paths]}."""
+    ``results`` does not already hold them. Returns {figure name: [paths]}.
+
+    With an ``errors`` dict, a figure that fails is recorded there (name -> message) and the others
+    are still drawn; without it the exception propagates."""
+    import traceback
+
     import figures as figs
 
     data = {r["claim"].id: r["verdict"].arrays for r in (results or []) if r["mutation"] is None}
     written = {}
-    fig_list = figs.all_figures(modules)
-    for f in _progress(fig_list, "figures", progress):
-        need = [core.get_claim(cid) for cid in f.claims if cid not in data]
-        for r in run_claims(need, budget, seed, progress=False):
-            data[r["claim"].id] = r["verdict"].arrays
-        fig = f.draw(data)
-        written[f.name] = figs.save(fig, out_dir, f.name, formats)
+    for f in _progress(figs.all_figures(modules), "figures", progress):
+        try:
+            need = [core.get_claim(cid) for cid in f.claims if cid not in data]
+            for r in run_claims(need, budget, seed, progress=False):
+                data[r["claim"].id] = r["verdict"].arrays
+            written[f.name] = figs.save(f.draw(data), out_dir, f.name, formats)
+        except Exception as e:
+            if errors is None:
+                raise
+            errors[f.name] = "".join(traceback.format_exception_only(type(e), e)).strip()
     return written
 
 
 def cmd_figures(args) -> int:
     modules = _resolve_modules(args.names)
+    errors: dict[str, str] = {}
     written = draw_figures(modules, args.out, args.format, args.budget, args.seed,
-                           progress=not args.quiet)
+                           progress=not args.quiet, errors=errors)
     for name, paths in written.items():
         print(f"{name}: {', '.join(paths)}")
-    if not written:
+    for name, err in errors.items():
+        print(f"figure {name} failed: {err}", file=sys.stderr)
+    if not written and not errors:
         print("no figures registered for " + ", ".join(modules))
-    return 0
+    return 1 if errors else 0
 
 
 def cmd_report(args) -> int:
@@ -287,9 +298,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Entry point of ``theory-verify``; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except SystemExit as e:  # bad input found after parsing (unknown claim ...): exit code 2
+        return int(e.code) if isinstance(e.code, int) else 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

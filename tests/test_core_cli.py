@@ -1,0 +1,123 @@
+"""Tests of the foundation: Claim/Verdict types, registry, CLI exit codes, atomic report."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+import figures as figs
+from proofs_check import cli, core
+from proofs_check.core import Verdict, claim, verdict_from
+
+
+@pytest.fixture
+def demo_registry(monkeypatch):
+    """A private registry holding two demo claims under the (otherwise empty) 'plasticity' paper."""
+    monkeypatch.setattr(core, "_REGISTRY", {})
+    monkeypatch.setattr(core, "_loaded", True)
+    monkeypatch.setattr(figs, "_FIGURES", {})
+    monkeypatch.setattr(figs, "_loaded", True)
+
+    @claim(id="plasticity.demo_ok", paper="2306.10711", theorem="Demo 1", statement="x <= 1",
+           source="derived", mutations=("bound_halved",))
+    def demo_ok(budget, seed, mutation):
+        """Demo claim [D]."""
+        bound = 0.5 if mutation == "bound_halved" else 1.0
+        x = 0.75
+        return verdict_from(x <= bound, bound=bound, observed=x, margin=bound - x,
+                            arrays={"t": np.arange(5.0)})
+
+    @claim(id="plasticity.demo_finding", paper="2306.10711", theorem="Demo 2", statement="a finding",
+           source="empirical", expected="refuted")
+    def demo_finding(budget, seed, mutation):
+        return verdict_from(False, bound=0.0, observed=1.0, message="does not hold")
+
+    @figs.figure("demo_fig", title="demo", claims=("plasticity.demo_ok",), module="plasticity")
+    def demo_fig(data):
+        from figures.style import new
+        fig, ax = new()
+        ax.plot(data["plasticity.demo_ok"]["t"])
+        return fig
+
+    return core
+
+
+def test_verdict_status_is_checked():
+    with pytest.raises(ValueError, match="status"):
+        Verdict(status="maybe")
+
+
+def test_claim_rejects_bad_source_and_id():
+    with pytest.raises(ValueError, match="source"):
+        claim(id="sam.x", paper="1", theorem="t", statement="s", source="folklore")
+    with pytest.raises(ValueError, match="module"):
+        claim(id="nosuch.x", paper="1", theorem="t", statement="s", source="paper")
+
+
+def test_verdict_json_drops_arrays_and_numpy_types():
+    v = Verdict(status="verified", bound=np.float64(1.0), observed=np.inf, margin=None,
+                details={"a": np.arange(3)}, arrays={"x": np.zeros(3)})
+    d = v.to_json()
+    json.dumps(d)
+    assert d["arrays"] == ["x"] and d["observed"] == "inf" and d["details"]["a"] == [0, 1, 2]
+
+
+def test_run_rejects_bad_budget_and_mutation(demo_registry):
+    c = core.get_claim("plasticity.demo_ok")
+    with pytest.raises(ValueError, match="budget"):
+        c.run(budget="huge")
+    with pytest.raises(ValueError, match="mutation"):
+        c.run(mutation="nope")
+    assert c.run().status == "verified"
+    assert c.run(mutation="bound_halved").status == "refuted"
+
+
+def test_resolve_unknown_names_valid_ones(demo_registry):
+    with pytest.raises(core.UnknownClaimError) as e:
+        core.resolve(["nosuch"])
+    assert "plasticity" in str(e.value)
+    assert [c.id for c in core.resolve(["2306.10711"])] == ["plasticity.demo_ok", "plasticity.demo_finding"]
+
+
+def test_cli_exit_codes(demo_registry, tmp_path, capsys):
+    assert cli.main(["list"]) == 0
+    assert "plasticity.demo_ok" in capsys.readouterr().out
+    assert cli.main(["check", "plasticity.demo_ok", "-q", "--twins",
+                     "--json", str(tmp_path / "v.json")]) == 0
+    doc = json.loads((tmp_path / "v.json").read_text())
+    assert [c["verdict"]["status"] for c in doc["claims"]] == ["verified", "refuted"]
+    assert cli.main(["check", "plasticity", "-q"]) == 1      # the finding is not verified
+    assert cli.main(["check", "nosuch", "-q"]) == 2
+    assert "Valid papers: plasticity" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        cli.main(["check", "--budget", "huge"])
+    assert e.value.code == 2
+    with pytest.raises(SystemExit) as e:
+        cli.main(["figures", "--format", "gif"])
+    assert e.value.code == 2
+
+
+def test_report_written_atomically(demo_registry, tmp_path):
+    out = tmp_path / "r"
+    assert cli.main(["report", "--out", str(out), "-q"]) == 0
+    assert (out / "index.html").exists() and (out / "figures" / "demo_fig.png").exists()
+    page = (out / "index.html").read_text()
+    assert "plasticity.demo_ok" in page and "tag-derived" in page and "figures/demo_fig.png" in page
+    doc = json.loads((out / "verdicts.json").read_text())
+    assert {c["id"] for c in doc["claims"]} == {"plasticity.demo_ok", "plasticity.demo_finding"}
+
+    # a run interrupted half-way leaves the previous report untouched and no temporary folder
+    @claim(id="plasticity.demo_crash", paper="2306.10711", theorem="t", statement="s", source="derived")
+    def crash(budget, seed, mutation):
+        raise KeyboardInterrupt
+
+    before = (out / "index.html").read_text()
+    assert cli.main(["report", "--out", str(out), "-q"]) == 130
+    assert (out / "index.html").read_text() == before
+    assert sorted(os.listdir(tmp_path)) == ["r"]
+
+
+def test_figures_command(demo_registry, tmp_path):
+    assert cli.main(["figures", "plasticity", "--out", str(tmp_path), "--format", "png,pdf", "-q"]) == 0
+    assert (tmp_path / "demo_fig.png").exists() and (tmp_path / "demo_fig.pdf").exists()
+    assert cli.main(["figures", "nosuch", "--out", str(tmp_path)]) == 2
