@@ -212,7 +212,7 @@ class UnknownClaimError(KeyError):
 
 
 #: modules of ``proofs_check`` that hold infrastructure, not claims
-_INFRA = {"core", "cli", "report", "testing", "sdp"}
+_INFRA = {"core", "cli", "report", "testing", "sdp", "__main__"}
 _loaded = False
 
 
