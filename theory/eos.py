@@ -1,0 +1,360 @@
+"""Trajectory alignment at the Edge of Stability via bifurcation theory.
+
+Song & Yun, *Trajectory Alignment: Understanding the Edge of Stability via Bifurcation Theory*,
+arXiv:2307.04204 (NeurIPS 2023). The paper's full text was not reachable; this module implements the
+reconstruction of the implementation brief (``shared/papers/dynamics.md``, part A), whose tags are kept:
+
+* [V-abs]  trajectories, once *canonically reparameterised*, align on one bifurcation diagram; the
+           results are proved for a two-layer linear network and a single-neuron network, each on a single
+           data point; sharpness -> 2/eta (paper's abstract / slides).
+* [R]      the reparameterisation p = f(x; theta) - y (residual), q = 2 / (eta ||grad_theta f||^2); the
+           1-D map g_q(p) = p (1 - 2 r(p)/q), r(p) = l'(p)/p; the exact 2-D (p, q) maps below; the tanh
+           neuron's critical point. These are the brief's reconstruction, derived here with sympy.
+
+Everything symbolic is *derived* from the GD update equations:
+
+* :func:`linear_net_map_expr` derives the exact (p, q) map of f(x; U, v) = v^T U x (any width m, any input
+  dimension d, ||x|| = 1) by expanding the update of the Gram quantities <v, Ux>, ||v||^2 + ||Ux||^2.
+* :func:`g_map_expr` is that map's p-update at eta -> 0 with q held as a parameter (the canonical 1-D map).
+* :func:`flip_point`, :func:`bifurcation_branch`, :func:`branch_multiplier_expr`,
+  :func:`branch_stability_condition` are derived from g_q (multiplier at 0, period-2 condition
+  g_q(p) = -p, derivative on the branch, |multiplier| < 1).
+* :func:`neuron_map_expr` derives the exact (u, q) map of the single neuron f = v sigma(u x), x = 1,
+  target 0, squared loss, with p := u and q := 2/(eta v^2) (brief A.4); :func:`tanh_critical_point` solves
+  "elasticity of r_sigma = -1" for tanh.
+
+Float versions (``r``, ``rhat``, ``branch_multiplier``, ``linear_net_step``, ``neuron_step``) are
+lambdified from the same expressions. No simulation lives here: the maps are one step; callers iterate.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import sympy as sp
+from scipy.optimize import brentq
+
+__all__ = [
+    "LOSSES", "ACTIVATIONS", "p", "q", "eta", "y", "u", "e",
+    "loss_expr", "r_expr", "linear_net_map_expr", "g_map_expr", "fixed_point_multiplier_expr",
+    "flip_point", "bifurcation_branch", "branch_multiplier_expr", "elasticity_expr",
+    "branch_stability_condition", "activation_expr", "r_sigma_expr", "neuron_map_expr",
+    "tanh_critical_point", "r", "rhat", "branch_multiplier", "linear_net_step", "neuron_step",
+    "r_sigma", "rhat_sigma", "neuron_branch_multiplier", "sharpness_at_interpolation",
+]
+
+#: canonical coordinates: p residual, q = 2/(eta ||grad f||^2), eta step size, y target, u neuron weight,
+#: e elasticity p r'(p)/r(p)
+p = sp.Symbol("p", real=True)
+q = sp.Symbol("q", positive=True)
+eta = sp.Symbol("eta", positive=True)
+y = sp.Symbol("y", real=True)
+u = sp.Symbol("u", real=True)
+e = sp.Symbol("e", real=True)
+
+#: the loss library of the brief (A.2): even, C^2, l''(0) = 1
+LOSSES = ("logcosh", "sqrt", "squared")
+#: activations of the single-neuron model (A.4): odd, sigma(0) = 0, sigma'(0) = 1
+ACTIVATIONS = ("tanh",)
+
+
+def _check_loss(name: str) -> str:
+    if name not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {name!r}")
+    return name
+
+
+def loss_expr(name: str) -> sp.Expr:
+    """The loss l(p) of the brief's library (arXiv:2307.04204, brief A.2 [R]): ``logcosh`` log cosh p,
+    ``sqrt`` sqrt(1 + p^2) - 1, ``squared`` p^2/2; each even with l''(0) = 1."""
+    _check_loss(name)
+    return {"logcosh": sp.log(sp.cosh(p)), "sqrt": sp.sqrt(1 + p**2) - 1,
+            "squared": p**2 / 2}[name]
+
+
+@functools.cache
+def _dloss(name: str) -> sp.Expr:
+    return sp.simplify(sp.diff(loss_expr(name), p).rewrite(sp.tanh)) if name == "logcosh" \
+        else sp.simplify(sp.diff(loss_expr(name), p))
+
+
+@functools.cache
+def r_expr(name: str) -> sp.Expr:
+    """r(p) = l'(p)/p, the bifurcation curve's profile (brief A.2 [R]); r is even with r(0) = 1."""
+    return sp.simplify(_dloss(name) / p)
+
+
+@functools.cache
+def _gram_update():
+    """Exact GD update of the Gram quantities of f = v^T U x, ||x|| = 1.
+
+    With a = Ux and g = l'(p): v' = v - eta g a and a' = U'x = a - eta g ||x||^2 v. Writing vectors in the
+    basis (a, v) with Gram matrix [[A, s], [s, V]] (A = ||a||^2, V = ||v||^2, s = <v, a> = p + y) gives
+    s' and K' = A' + V' for any width m and input dimension d."""
+    A, V, s, g = sp.symbols("A V s g", real=True)
+    G = sp.Matrix([[A, s], [s, V]])
+    ca = sp.Matrix([1, -eta * g])      # a' = 1*a - eta g v
+    cv = sp.Matrix([-eta * g, 1])      # v' = -eta g a + 1*v
+    s_new = sp.expand((cv.T * G * ca)[0])
+    K_new = sp.expand((ca.T * G * ca)[0] + (cv.T * G * cv)[0])
+    return A, V, s, g, s_new, K_new
+
+
+@functools.cache
+def linear_net_map_expr(name: str) -> tuple[sp.Expr, sp.Expr]:
+    """Exact (p, q) map of GD on l(v^T U x - y), two-layer linear network of any width, one data point
+    with ||x|| = 1 (brief A.3 [R], derived here).
+
+    Returns ``(p_next, q_next)`` in the symbols ``p, q, eta, y``; with g = l'(p) the derivation gives
+    p' = p - (2/q) g + eta^2 g^2 (p + y) and 1/q' = (1 + eta^2 g^2)/q - 2 eta^2 g (p + y)."""
+    A, V, s, g, s_new, K_new = _gram_update()
+    K = 2 / (eta * q)                  # ||grad f||^2 = ||Ux||^2 + ||v||^2 ||x||^2 = A + V
+    gl = _dloss(name)
+    # K' depends on A, V only through A + V: substitute A = K - V and check V drops out
+    K_new = sp.expand(K_new.subs(A, K - V))
+    s_new = sp.expand(s_new.subs(A, K - V))
+    assert not (K_new.has(V) or s_new.has(V)), "Gram update does not close on (s, A + V)"
+    p_next = s_new.subs({s: p + y, g: gl}) - y
+    q_next = 2 / (eta * K_new.subs({s: p + y, g: gl}))
+    return sp.simplify(p_next), sp.simplify(q_next)
+
+
+@functools.cache
+def g_map_expr(name: str) -> sp.Expr:
+    """The canonical 1-D map g_q(p) (brief A.2 [R]): the p-update of :func:`linear_net_map_expr` at
+    eta -> 0 with q as the bifurcation parameter; equals p (1 - 2 r(p)/q)."""
+    p_next, _ = linear_net_map_expr(name)
+    return sp.simplify(sp.limit(p_next, eta, 0)) if p_next.has(eta) else p_next
+
+
+@functools.cache
+def fixed_point_multiplier_expr(name: str) -> sp.Expr:
+    """g_q'(0), the multiplier of the fixed point p = 0 (brief A.2: 1 - 2/q)."""
+    return sp.simplify(sp.limit(sp.diff(g_map_expr(name), p), p, 0))
+
+
+def flip_point(name: str) -> sp.Expr:
+    """The flip (period-doubling) bifurcation value of q: the root of g_q'(0) = -1 (brief A.2: q = 1).
+    For ``squared`` the flip is degenerate (no period-2 branch: r is constant)."""
+    sol = sp.solve(sp.Eq(fixed_point_multiplier_expr(name), -1), q)
+    if len(sol) != 1:
+        raise ValueError(f"loss {name!r}: expected one flip point, got {sol}")
+    return sol[0]
+
+
+@functools.cache
+def bifurcation_branch(name: str) -> sp.Equality:
+    """The period-2 branch of g_q as a sympy curve ``Eq(q, r(p))`` (brief A.2 [R]).
+
+    Derived by solving the symmetric 2-cycle condition g_q(p) = -p, p != 0, for q (g_q is odd, so
+    {p, -p} is a 2-cycle iff g_q(p) = -p). For ``squared`` r = 1 and the branch is the vertical line q = 1:
+    the loss gives no bifurcation curve (the single neuron takes its curve from the activation)."""
+    sol = sp.solve(sp.Eq(sp.cancel(g_map_expr(name) / p), -1), q)
+    if len(sol) != 1:
+        raise ValueError(f"loss {name!r}: expected one branch, got {sol}")
+    return sp.Eq(q, sp.simplify(sol[0]))
+
+
+@functools.cache
+def elasticity_expr(name: str) -> sp.Expr:
+    """Elasticity p r'(p)/r(p) of r (brief A.2); the branch is stable iff it lies in (-1, 0)."""
+    rr = r_expr(name)
+    return sp.simplify(p * sp.diff(rr, p) / rr)
+
+
+@functools.cache
+def branch_multiplier_expr(name: str) -> sp.Expr:
+    """g_q'(p) on the branch q = r(p) (brief A.2: -1 - 2 p r'(p)/r(p)); the 2-cycle {p, -p} has
+    multiplier g_q'(p) g_q'(-p) = g_q'(p)^2 since g_q is odd."""
+    return sp.simplify(sp.diff(g_map_expr(name), p).subs(q, bifurcation_branch(name).rhs))
+
+
+@functools.cache
+def branch_stability_condition():
+    """The stability condition of the 2-cycle in terms of the elasticity ``e`` = p r'/r, derived from
+    multiplier = -1 - 2e (read off :func:`branch_multiplier_expr`) and |multiplier| < 1: ``-1 < e < 0``."""
+    rr = sp.Function("r")(p)
+    g = p * (1 - 2 * rr / q)
+    mult = sp.diff(g, p).subs(q, rr)
+    mult_e = sp.simplify(mult.subs(sp.Derivative(rr, p), e * rr / p))
+    return sp.solve_univariate_inequality(sp.Abs(mult_e) < 1, e, relational=True)
+
+
+# ---------------------------------------------------------------- single neuron (brief A.4)
+
+def activation_expr(name: str = "tanh") -> sp.Expr:
+    """Activation sigma(u) of the single-neuron model (brief A.4 [R]): odd, sigma(0)=0, sigma'(0)=1."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
+    return sp.tanh(u)
+
+
+@functools.cache
+def r_sigma_expr(name: str = "tanh") -> sp.Expr:
+    """r_sigma(u) = sigma(u) sigma'(u)/u, the neuron's branch profile (brief A.4 [R])."""
+    s = activation_expr(name)
+    return sp.simplify(s * sp.diff(s, u) / u)
+
+
+@functools.cache
+def neuron_map_expr(name: str = "tanh") -> tuple[sp.Expr, sp.Expr]:
+    """Exact (u, q) map of GD on L = (v sigma(u))^2 / 2 (single neuron, x = 1, target 0, squared loss) in
+    the brief's coordinates p := u, q := 2/(eta v^2) (brief A.4 [R], derived here from the update).
+
+    Returns ``(u_next, q_next)``: u' = u (1 - (2/q) r_sigma(u)), q' = q / (1 - eta sigma(u)^2)^2."""
+    v = sp.Symbol("v", positive=True)
+    s = activation_expr(name)
+    L = (v * s) ** 2 / 2
+    u_next = u - eta * sp.diff(L, u)
+    v_next = v - eta * sp.diff(L, v)
+    vq = sp.sqrt(2 / (eta * q))
+    u_next = sp.simplify(u_next.subs(v, vq))
+    q_next = sp.simplify((2 / (eta * v_next**2)).subs(v, vq))
+    return u_next, q_next
+
+
+@functools.cache
+def tanh_critical_point(digits: int = 15) -> tuple[float, float]:
+    """(u_c, q_c): where the elasticity of r_sigma (tanh) reaches -1, i.e. where the neuron's 2-cycle on
+    q = r_sigma(u) loses stability (brief A.4 [R]: u_c = 0.658479, q_c = 0.584529). Solved with
+    sympy's ``nsolve`` on u r_sigma'(u)/r_sigma(u) + 1 = 0."""
+    rs = r_sigma_expr("tanh")
+    el = sp.simplify(u * sp.diff(rs, u) / rs)
+    uc = sp.nsolve(el + 1, u, 0.6, prec=digits + 5)
+    return float(uc), float(rs.subs(u, uc).evalf(digits + 5))
+
+
+# ---------------------------------------------------------------- float versions
+
+@functools.cache
+def _lam(expr_key: tuple, args: tuple):
+    kind, name = expr_key
+    expr = {"r": lambda: r_expr(name), "mult": lambda: branch_multiplier_expr(name),
+            "rs": lambda: r_sigma_expr(name)}[kind]()
+    return sp.lambdify(args, expr, modules="numpy")
+
+
+def _p_array(x, what="p"):
+    x = np.asarray(x, dtype=float)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"{what} must be finite")
+    return x
+
+
+def _safe_even(f, x):
+    """Evaluate an even function with a removable singularity at 0 (value 1 there)."""
+    x = np.abs(x)
+    small = x < 1e-8
+    out = np.asarray(f(np.where(small, 1.0, x)), dtype=float)
+    return np.where(small, 1.0, out)
+
+
+def r(name: str, pv) -> np.ndarray:
+    """Float r(p) = l'(p)/p (brief A.2), vectorised; r(0) = 1."""
+    _check_loss(name)
+    return _safe_even(_lam(("r", name), (p,)), _p_array(pv))
+
+
+def rhat(name: str, qv: float) -> float:
+    """Positive branch amplitude p_hat(q) > 0 solving r(p_hat) = q (brief A.2), for 0 < q < 1.
+
+    Raises ValueError when q is outside (0, 1) (no 2-cycle) or the loss is ``squared`` (r = 1)."""
+    _check_loss(name)
+    if name == "squared":
+        raise ValueError("loss 'squared' has r = 1: no period-2 branch (the condition r decreasing fails)")
+    if not 0.0 < qv < 1.0:
+        raise ValueError(f"q must satisfy 0 < q < 1 for a period-2 orbit, got q={qv}")
+    hi = 1.0
+    while r(name, hi) > qv:
+        hi *= 2.0
+    return brentq(lambda t: float(r(name, t)) - qv, 0.0, hi, xtol=1e-15, rtol=1e-15)
+
+
+def branch_multiplier(name: str, pv) -> np.ndarray:
+    """Float g_q'(p) on the branch q = r(p) (brief A.2); |.| < 1 means the 2-cycle is stable."""
+    _check_loss(name)
+    f = _lam(("mult", name), (p,))
+    x = np.abs(_p_array(pv))
+    small = x < 1e-6
+    return np.where(small, -1.0, np.asarray(f(np.where(small, 1.0, x)), dtype=float))
+
+
+def r_sigma(pv, name: str = "tanh") -> np.ndarray:
+    """Float r_sigma(u) = sigma(u) sigma'(u)/u (brief A.4), r_sigma(0) = 1."""
+    activation_expr(name)
+    return _safe_even(_lam(("rs", name), (u,)), _p_array(pv, "u"))
+
+
+def rhat_sigma(qv: float, name: str = "tanh") -> float:
+    """Branch amplitude u_hat(q) > 0 solving r_sigma(u_hat) = q, for 0 < q < 1 (brief A.4)."""
+    activation_expr(name)
+    if not 0.0 < qv < 1.0:
+        raise ValueError(f"q must satisfy 0 < q < 1 for a period-2 orbit, got q={qv}")
+    hi = 1.0
+    while r_sigma(hi, name) > qv:
+        hi *= 2.0
+    return brentq(lambda t: float(r_sigma(t, name)) - qv, 0.0, hi, xtol=1e-15, rtol=1e-15)
+
+
+@functools.cache
+def _neuron_mult_lam(name: str):
+    un, _ = neuron_map_expr(name)
+    g = sp.limit(un, eta, 0) if un.has(eta) else un
+    m = sp.diff(g, u).subs(q, r_sigma_expr(name))
+    return sp.lambdify((u,), sp.simplify(m), modules="numpy")
+
+
+def neuron_branch_multiplier(uv, name: str = "tanh") -> np.ndarray:
+    """Multiplier d u'/d u of the neuron's u-map (q frozen) on its branch q = r_sigma(u) (brief A.4);
+    |.| < 1 iff the 2-cycle is stable, which for tanh holds iff u < u_c, i.e. q > q_c."""
+    x = np.abs(_p_array(uv, "u"))
+    small = x < 1e-6
+    f = _neuron_mult_lam(name)
+    return np.where(small, -1.0, np.asarray(f(np.where(small, 1.0, x)), dtype=float))
+
+
+def _check_eta(etav):
+    if not (np.isfinite(etav) and etav > 0):
+        raise ValueError(f"eta must be a positive finite step size, got eta={etav}")
+
+
+@functools.cache
+def _linear_step_lam(name: str):
+    pn, qn = linear_net_map_expr(name)
+    return sp.lambdify((p, q, eta, y), (pn, qn), modules="numpy")
+
+
+def linear_net_step(name: str, pv: float, qv: float, etav: float, yv: float = 0.0):
+    """One step of the exact reduced (p, q) map of the two-layer linear network (brief A.3 [R]).
+
+    Raises ValueError for eta <= 0 or q <= 0 (q = 2/(eta ||grad f||^2) is positive by definition)."""
+    _check_loss(name)
+    _check_eta(etav)
+    if not qv > 0:
+        raise ValueError(f"q must be positive (q = 2/(eta ||grad f||^2)), got q={qv}")
+    pn, qn = _linear_step_lam(name)(pv, qv, etav, yv)
+    return float(pn), float(qn)
+
+
+@functools.cache
+def _neuron_step_lam(name: str):
+    un, qn = neuron_map_expr(name)
+    return sp.lambdify((u, q, eta), (un, qn), modules="numpy")
+
+
+def neuron_step(uv: float, qv: float, etav: float, name: str = "tanh"):
+    """One step of the exact reduced (u, q) map of the single neuron (brief A.4 [R])."""
+    activation_expr(name)
+    _check_eta(etav)
+    if not qv > 0:
+        raise ValueError(f"q must be positive (q = 2/(eta v^2)), got q={qv}")
+    un, qn = _neuron_step_lam(name)(uv, qv, etav)
+    return float(un), float(qn)
+
+
+def sharpness_at_interpolation(qv: float, etav: float, lpp0: float = 1.0) -> float:
+    """Sharpness at an interpolating point (p = 0): l''(0) ||grad f||^2 = 2 l''(0)/(eta q) (brief A.2)."""
+    _check_eta(etav)
+    if not qv > 0:
+        raise ValueError(f"q must be positive, got q={qv}")
+    return 2.0 * lpp0 / (etav * qv)
