@@ -1,0 +1,300 @@
+"""Simulations for Lee, Cho & Yun, "Fundamental Benefits of Alternating Updates in Minimax
+Optimization" (arXiv:2402.10475): Sim-, Alt-, Alex-GDA and Extra-gradient (JAX, float64).
+
+Alex-GDA (the paper's Algorithm 2), state (x_k, y_k, y~_k), y~_0 = y_0::
+
+    x_{k+1}  = x_k - alpha grad_x f(x_k, y~_k)
+    x~_{k+1} = x_k - gamma alpha grad_x f(x_k, y~_k)
+    y_{k+1}  = y_k + beta grad_y f(x~_{k+1}, y_k)
+    y~_{k+1} = y_k + delta beta grad_y f(x~_{k+1}, y_k)
+
+Sim-GDA is (gamma, delta) = (0, 1) and Alt-GDA is (1, 1) (the poster's remark); the official code's
+"SimGDA" is (1, 0), the same dynamics read at (x_{k+1}, y_k). Extra-gradient (Korpelevich) is the
+reference method. Everything here is a pure function: ``lax.scan`` over iterations, ``vmap`` over
+instances and step sizes. This module never imports ``theory``.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+import numerics  # noqa: F401  (enables float64)
+
+__all__ = [
+    "GAMMA_DELTA", "make_step", "init_state", "run", "jacobian_at", "random_orthogonal",
+    "random_scsc_quadratic", "quadratic_f", "three_block", "bilinear_matrix", "nonlinear_scsc",
+    "block_step", "block_radius", "tune_steps", "diag_hitting", "official_instance",
+]
+
+#: (gamma, delta) of the special cases, as the poster defines them.
+GAMMA_DELTA = {"sim": (0.0, 1.0), "alt": (1.0, 1.0), "alex": (2.0, 1.0)}
+
+
+def _gd(method, gamma, delta):
+    if method in GAMMA_DELTA and method != "alex":
+        return GAMMA_DELTA[method]
+    if method == "alex":
+        g0, d0 = GAMMA_DELTA["alex"]
+        return (g0 if gamma is None else gamma), (d0 if delta is None else delta)
+    raise ValueError(f"method must be 'sim', 'alt', 'alex' or 'eg', got {method!r}")
+
+
+def make_step(f, method: str, alpha, beta, gamma=None, delta=None):
+    """One iteration z -> z+ of ``method`` on any differentiable ``f(x, y)`` through ``jax.grad``
+    (arXiv:2402.10475, Algorithms 1-2; extra-gradient for ``method="eg"``).
+
+    The state is the tuple (x, y, y~) for every method (y~ is unused by sim/alt/eg and carried
+    equal to y), so one scan/vmap code path serves all. ``gamma``, ``delta`` apply to ``alex``."""
+    for name, v in (("alpha", alpha), ("beta", beta)):
+        if isinstance(v, (int, float)) and not v >= 0:
+            raise ValueError(f"step size {name} must be >= 0, got {v}")
+    gx = jax.grad(f, argnums=0)
+    gy = jax.grad(f, argnums=1)
+    if method == "eg":
+        def step(z):
+            x, y, _ = z
+            xh, yh = x - alpha * gx(x, y), y + beta * gy(x, y)
+            x1, y1 = x - alpha * gx(xh, yh), y + beta * gy(xh, yh)
+            return (x1, y1, y1)
+        return step
+    g, d = _gd(method, gamma, delta)
+
+    def step(z):
+        x, y, yt = z
+        g_x = gx(x, yt)
+        x1 = x - alpha * g_x
+        xt = x - g * alpha * g_x
+        g_y = gy(xt, y)
+        return (x1, y + beta * g_y, y + d * beta * g_y)
+    return step
+
+
+def init_state(x0, y0):
+    """Alex-GDA's initial state (x_0, y_0, y~_0 = y_0)."""
+    x0, y0 = jnp.asarray(x0, jnp.float64), jnp.asarray(y0, jnp.float64)
+    return (x0, y0, y0)
+
+
+def run(f, x0, y0, n_steps: int, method: str, alpha, beta, gamma=None, delta=None):
+    """Iterate ``method`` for ``n_steps`` with ``lax.scan``; returns (xs, ys, yts) of shape
+    (n_steps + 1, d) including the initial point (arXiv:2402.10475, Alg. 1-2)."""
+    if n_steps < 0:
+        raise ValueError(f"n_steps must be >= 0, got {n_steps}")
+    step = make_step(f, method, alpha, beta, gamma, delta)
+    z0 = init_state(x0, y0)
+
+    def body(z, _):
+        z1 = step(z)
+        return z1, z1
+    _, traj = lax.scan(body, z0, None, length=n_steps)
+    return tuple(jnp.concatenate([z0[i][None], traj[i]]) for i in range(3))
+
+
+def jacobian_at(f, x0, y0, method, alpha, beta, gamma=None, delta=None):
+    """Jacobian of one iteration at (x0, y0, y0), as a dense matrix on the stacked state
+    (x, y, y~): for a quadratic f this is the exact iteration matrix, measured by autodiff."""
+    step = make_step(f, method, alpha, beta, gamma, delta)
+    dx, dy = jnp.size(x0), jnp.size(y0)
+
+    def flat(v):
+        z = step((v[:dx], v[dx:dx + dy], v[dx + dy:]))
+        return jnp.concatenate(z)
+    v0 = jnp.concatenate([jnp.asarray(x0, float), jnp.asarray(y0, float), jnp.asarray(y0, float)])
+    return jax.jacfwd(flat)(v0)
+
+
+# --------------------------------------------------------------------------- instances
+def random_orthogonal(key, d):
+    """Haar-random orthogonal d x d matrix (QR of a Gaussian with sign fix)."""
+    q, r = jnp.linalg.qr(jax.random.normal(key, (d, d)))
+    return q * jnp.sign(jnp.diag(r))[None, :]
+
+
+def _spectrum(key, d, lo, hi):
+    """d values with min exactly lo and max exactly hi (for d >= 2), the rest U(lo, hi)."""
+    if d == 1:
+        return jnp.array([lo])
+    return jnp.concatenate([jnp.array([lo, hi]), jax.random.uniform(key, (d - 2,), minval=lo,
+                                                                       maxval=hi)])
+
+
+def random_scsc_quadratic(key, d_x, d_y, mu_x, mu_y, L_x, L_y, L_xy, mu_xy=None):
+    """Random SCSC quadratic f = x^T A x/2 + x^T B y - y^T C y/2 whose constants are attained
+    exactly: eig(A) in [mu_x, L_x] with both ends attained, eig(C) in [mu_y, L_y], ||B|| = L_xy.
+    A, B, C use independent random rotations, so they do not commute (unlike the official code's
+    simultaneously diagonalizable instances). ``mu_xy`` (default L_xy/10) is B's smallest
+    singular value. Returns (A, B, C)."""
+    if d_x < 1 or d_y < 1:
+        raise ValueError(f"dimensions must be >= 1, got d_x={d_x}, d_y={d_y}")
+    if not (0 < mu_x <= L_x and 0 < mu_y <= L_y and L_xy >= 0):
+        raise ValueError("need 0 < mu_x <= L_x, 0 < mu_y <= L_y, L_xy >= 0")
+    k = jax.random.split(key, 8)
+    m = min(d_x, d_y)
+    mu_xy = L_xy / 10 if mu_xy is None else mu_xy
+    A = random_orthogonal(k[0], d_x)
+    A = (A * _spectrum(k[1], d_x, mu_x, L_x)) @ A.T
+    C = random_orthogonal(k[2], d_y)
+    C = (C * _spectrum(k[3], d_y, mu_y, L_y)) @ C.T
+    s = _spectrum(k[4], m, mu_xy, L_xy)[::-1] if m > 1 else jnp.array([L_xy])
+    U, V = random_orthogonal(k[5], d_x), random_orthogonal(k[6], d_y)
+    B = (U[:, :m] * s) @ V[:, :m].T
+    return (A + A.T) / 2, B, (C + C.T) / 2
+
+
+def quadratic_f(A, B, C):
+    """f(x, y) = x^T A x/2 + x^T B y - y^T C y/2 as a JAX function."""
+    A, B, C = (jnp.asarray(m) for m in (A, B, C))
+    return lambda x, y: 0.5 * x @ A @ x + x @ B @ y - 0.5 * y @ C @ y
+
+
+def three_block(kappa_x, kappa_y, kappa_xy, mu=1.0):
+    """The brief's Sim-GDA lower-bound family (brief B.5, [D/E]): three decoupled scalar blocks
+    (a, b, c) = (L_x, 0, L_y), (mu, 0, mu), (mu, L_xy, mu) with mu_x = mu_y = mu,
+    L_x = kappa_x mu, L_y = kappa_y mu, L_xy = kappa_xy mu. Returns arrays a, b, c of length 3."""
+    if kappa_x < 1 or kappa_y < 1 or kappa_xy < 0:
+        raise ValueError("need kappa_x, kappa_y >= 1 and kappa_xy >= 0")
+    a = jnp.array([kappa_x * mu, mu, mu])
+    b = jnp.array([0.0, 0.0, kappa_xy * mu])
+    c = jnp.array([kappa_y * mu, mu, mu])
+    return a, b, c
+
+
+def bilinear_matrix(key, d_x, d_y, singular_values):
+    """B = U diag(s) V^T with prescribed singular values (zeros allowed: rank-deficient B)."""
+    s = jnp.asarray(singular_values, jnp.float64)
+    m = min(d_x, d_y)
+    if s.shape != (m,):
+        raise ValueError(f"need min(d_x, d_y) = {m} singular values, got {s.shape}")
+    if bool(jnp.any(s < 0)):
+        raise ValueError("singular values must be >= 0")
+    k1, k2 = jax.random.split(key)
+    U, V = random_orthogonal(k1, d_x), random_orthogonal(k2, d_y)
+    return (U[:, :m] * s) @ V[:, :m].T
+
+
+def nonlinear_scsc(key, A, B, C, w_x, w_y):
+    """A nonlinear SCSC function with known curvature bounds and saddle point 0:
+    f(x, y) = x^T A x/2 + x^T B y - y^T C y/2 + w_x sum_i logcosh((P x)_i) - w_y sum_j logcosh((Q y)_j)
+    with random orthogonal P, Q. Since logcosh'' = sech^2 in (0, 1]:
+    mu_x = lambda_min(A), L_x <= lambda_max(A) + w_x (same for y), L_xy = ||B||, and
+    grad f(0, 0) = 0. Returns f."""
+    if w_x < 0 or w_y < 0:
+        raise ValueError("w_x, w_y must be >= 0 (convex/concave extra terms)")
+    P = random_orthogonal(jax.random.fold_in(key, 1), A.shape[0])
+    Q = random_orthogonal(jax.random.fold_in(key, 2), C.shape[0])
+    lc = lambda u: jnp.sum(jnp.logaddexp(u, -u) - jnp.log(2.0))
+    return lambda x, y: (0.5 * x @ A @ x + x @ B @ y - 0.5 * y @ C @ y
+                         + w_x * lc(P @ x) - w_y * lc(Q @ y))
+
+
+# --------------------------------------------------------------------------- block-diagonal fast path
+def block_step(method, alpha, beta, gamma, delta, a, b, c, z):
+    """One step on decoupled scalar blocks f = sum_i a_i x_i^2/2 + b_i x_i y_i - c_i y_i^2/2 (the
+    eigenbasis of a simultaneously diagonalizable quadratic game), elementwise; same update
+    equations as :func:`make_step` written out for this f."""
+    x, y, yt = z
+    if method == "eg":
+        xh = x - alpha * (a * x + b * y)
+        yh = y + beta * (b * x - c * y)
+        y1 = y + beta * (b * xh - c * yh)
+        return (x - alpha * (a * xh + b * yh), y1, y1)
+    gx = a * x + b * yt
+    xt = x - gamma * alpha * gx
+    gy = b * xt - c * y
+    return (x - alpha * gx, y + beta * gy, y + delta * beta * gy)
+
+
+def block_radius(method, alpha, beta, a, b, c, gamma=None, delta=None):
+    """Spectral radius max_i rho(M_i) over scalar blocks, each M_i the autodiff Jacobian of
+    :func:`block_step` (3 x 3 on (x, y, y~)); vmappable over alpha, beta."""
+    g, d = (0.0, 0.0) if method == "eg" else _gd(method, gamma, delta)
+
+    def one(ai, bi, ci):
+        J = jax.jacfwd(lambda v: jnp.stack(block_step(method, alpha, beta, g, d, ai, bi, ci,
+                                                      (v[0], v[1], v[2]))))(jnp.zeros(3))
+        return jnp.max(jnp.abs(jnp.linalg.eigvals(J)))
+    return jnp.max(jax.vmap(one)(a, b, c))
+
+
+def tune_steps(method, a, b, c, gamma=None, delta=None, lo=1e-4, hi=10.0, n_grid=60,
+               refine=3, n_refine=15):
+    """Best (alpha, beta) minimising the spectral radius over a log grid (``n_grid`` x ``n_grid``
+    on [lo, hi]^2) plus ``refine`` rounds of a finer local grid around the best point; all grid
+    evaluations are vmapped. Returns (rho, alpha, beta)."""
+    f = jax.jit(jax.vmap(lambda al, be: block_radius(method, al, be, a, b, c, gamma, delta)))
+    la = jnp.linspace(jnp.log(lo), jnp.log(hi), n_grid)
+    A_, B_ = jnp.meshgrid(la, la, indexing="ij")
+    r = f(jnp.exp(A_.ravel()), jnp.exp(B_.ravel()))
+    i = int(jnp.argmin(r))
+    ca, cb, h = float(A_.ravel()[i]), float(B_.ravel()[i]), float(la[1] - la[0])
+    best = float(r[i])
+    for _ in range(refine):
+        da = jnp.linspace(-h, h, n_refine)
+        A2, B2 = jnp.meshgrid(ca + da, cb + da, indexing="ij")
+        r2 = f(jnp.exp(A2.ravel()), jnp.exp(B2.ravel()))
+        j = int(jnp.argmin(r2))
+        if float(r2[j]) <= best:
+            best, ca, cb = float(r2[j]), float(A2.ravel()[j]), float(B2.ravel()[j])
+        h = 2 * h / (n_refine - 1)
+    return best, float(np.exp(ca)), float(np.exp(cb))
+
+
+@partial(jax.jit, static_argnames=("method", "n_steps"))
+def diag_hitting(method, alpha, beta, gamma, delta, a, b, c, x0, y0, eps, n_steps,
+                 div=1e6):
+    """Run ``n_steps`` iterations on decoupled blocks (vectors a, b, c; padded coordinates have
+    b = 0 and zero initial value) and record, for the squared distance ||x_k||^2 + ||y_k||^2:
+    ``hit``, the first k >= 1 with distance < eps (-1 if none), ``blow``, the first k with
+    distance > div (-1 if none), and the distance at ``hit``. ``lax.scan`` over iterations, all
+    n_steps are run (a fixed workload). Vmap it over instances or step sizes."""
+    def body(carry, k):
+        z, hit, blow, dhit = carry
+        z = block_step(method, alpha, beta, gamma, delta, a, b, c, z)
+        dist = jnp.sum(z[0] ** 2) + jnp.sum(z[1] ** 2)
+        new_blow = (blow < 0) & (dist > div)
+        blow = jnp.where(new_blow, k, blow)
+        new_hit = (hit < 0) & (dist < eps) & (blow < 0)
+        return (z, jnp.where(new_hit, k, hit), blow, jnp.where(new_hit, dist, dhit)), None
+    z0 = (x0, y0, y0)
+    init = (z0, jnp.array(-1), jnp.array(-1), jnp.array(jnp.inf))
+    (_, hit, blow, dhit), _ = lax.scan(body, init, jnp.arange(1, n_steps + 1))
+    return hit, blow, dhit
+
+
+# --------------------------------------------------------------------------- official instances
+def official_instance(seed_init, seed_func, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y):
+    """The instance of the official code (HanseulJo/Alex-GDA, ``quadratic-extensive``) for the
+    seeds (seed_init, seed_func), reproduced from facts about its generator (brief B.5, Part C,
+    [V-code]; our own code): NumPy's legacy RNG seeded with seed_init draws x_0, y_0 ~ 2 N(0, I);
+    seeded with seed_func it draws Gaussian d_x x d_x and d_y x d_y matrices whose QR factors are
+    the rotations U, V, then A's interior spectrum ~ U(mu_x, L_x), C's interior spectrum ALSO
+    ~ U(mu_x, L_x) (the official typo), and B's diagonal [L_xy, L_xy, U(mu_xy, L_xy)...] when
+    d_x >= d_y (so mu_xy is not attained), else [L_xy, mu_xy, ...]. A = U D_A U^T,
+    C = V D_C V^T, B = U D_B V^T.
+
+    Returns the eigenbasis (block) form as NumPy arrays padded to d = max(d_x, d_y):
+    a, b, c, x0' = U^T x_0, y0' = V^T y_0, plus the dense (A, B, C, x_0, y_0) for cross-checks."""
+    r0 = np.random.RandomState(seed_init)
+    x0 = r0.normal(size=(d_x,)) * 2
+    y0 = r0.normal(size=(d_y,)) * 2
+    r1 = np.random.RandomState(seed_func)
+    U, _ = np.linalg.qr(r1.normal(size=(d_x, d_x)))
+    V, _ = np.linalg.qr(r1.normal(size=(d_y, d_y)))
+    da = np.r_[mu_x, L_x, r1.uniform(mu_x, L_x, d_x - 2)]
+    dc = np.r_[mu_y, L_y, r1.uniform(mu_x, L_x, d_y - 2)]
+    m = min(d_x, d_y)
+    second = L_xy if d_x >= d_y else mu_xy
+    db = np.r_[L_xy, second, r1.uniform(mu_xy, L_xy, m - 2)]
+    d = max(d_x, d_y)
+    a = np.ones(d); a[:d_x] = da
+    c = np.ones(d); c[:d_y] = dc
+    b = np.zeros(d); b[:m] = db
+    xe = np.zeros(d); xe[:d_x] = U.T @ x0
+    ye = np.zeros(d); ye[:d_y] = V.T @ y0
+    Bd = np.zeros((d_x, d_y)); Bd[:m, :m] = np.diag(db)
+    dense = (U @ np.diag(da) @ U.T, U @ Bd @ V.T, V @ np.diag(dc) @ V.T, x0, y0)
+    return a, b, c, xe, ye, dense
