@@ -176,18 +176,18 @@ def _cos_f(params, x):
 _cos_grad = jax.grad(_cos_f, argnums=1)
 
 
-def cosine_sum_problem(key, n_instances: int, d: int = 5, m: int = 8, c: float = 0.1) -> Problem:
+def cosine_sum_problem(seed: int, n_instances: int, d: int = 5, m: int = 8, c: float = 0.1) -> Problem:
     """Random smooth nonconvex functions f(x) = sum_i a_i cos(w_i^T x) + (c/2)||x||^2 (brief A.4 item 5).
 
-    a_i ~ N(0,1), w_i ~ N(0, I_d). Smoothness beta = sum_i |a_i| ||w_i||^2 + c (an upper bound on
-    ||Hessian||) and lower bound f_lb = -sum_i |a_i|."""
-    ka, kw = jax.random.split(key)
-    a = jax.random.normal(ka, (n_instances, m))
-    W = jax.random.normal(kw, (n_instances, m, d))
-    cc = jnp.full((n_instances,), c)
-    beta = np.asarray(jnp.sum(jnp.abs(a) * jnp.sum(W ** 2, -1), -1) + c)
-    f_lb = np.asarray(-jnp.sum(jnp.abs(a), -1))
-    return Problem(_cos_f, _cos_grad, (a, W, cc), beta, f_lb)
+    a_i ~ N(0,1), w_i ~ N(0, I_d), drawn from ``numpy.random.default_rng(seed)``. Smoothness
+    beta = sum_i |a_i| ||w_i||^2 + c (an upper bound on ||Hessian||) and lower bound f_lb = -sum_i |a_i|."""
+    rng = np.random.default_rng(seed)
+    a = rng.standard_normal((n_instances, m))
+    W = rng.standard_normal((n_instances, m, d))
+    beta = np.sum(np.abs(a) * np.sum(W ** 2, -1), -1) + c
+    f_lb = -np.sum(np.abs(a), -1)
+    params = (jnp.asarray(a), jnp.asarray(W), jnp.full((n_instances,), c))
+    return Problem(_cos_f, _cos_grad, params, beta, f_lb)
 
 
 def _logistic_f(params, x):
@@ -198,33 +198,36 @@ def _logistic_f(params, x):
 _logistic_grad = jax.grad(_logistic_f, argnums=1)
 
 
-def logistic_problem(key, n_instances: int, n: int = 50, d: int = 5, mu: float = 0.0) -> Problem:
+def logistic_problem(seed: int, n_instances: int, n: int = 50, d: int = 5, mu: float = 0.0) -> Problem:
     """L2-regularized logistic regression f(x) = (1/n) sum log(1 + exp(-y_i z_i^T x)) + (mu/2)||x||^2
-    on Gaussian features with labels from a noisy random teacher (brief A.4 item 1).
+    on Gaussian features with labels from a noisy random teacher (brief A.4 item 1), drawn from
+    ``numpy.random.default_rng(seed)``. Smoothness beta = ||Z||_2^2 / (4n) + mu; lower bound f_lb = 0."""
+    rng = np.random.default_rng(seed)
+    Z = rng.standard_normal((n_instances, n, d))
+    w = rng.standard_normal((n_instances, d))
+    yv = np.sign(np.einsum("bnd,bd->bn", Z, w) + rng.standard_normal((n_instances, n)))
+    yv[yv == 0] = 1.0
+    beta = np.linalg.norm(Z, ord=2, axis=(1, 2)) ** 2 / (4 * n) + mu
+    params = (jnp.asarray(Z), jnp.asarray(yv), jnp.full((n_instances,), mu))
+    return Problem(_logistic_f, _logistic_grad, params, beta, np.zeros(n_instances))
 
-    Smoothness beta = ||Z||_2^2 / (4n) + mu; lower bound f_lb = 0."""
-    kz, kt, kn = jax.random.split(key, 3)
-    Z = jax.random.normal(kz, (n_instances, n, d))
-    w = jax.random.normal(kt, (n_instances, d))
-    yv = jnp.sign(jnp.einsum("bnd,bd->bn", Z, w) + jax.random.normal(kn, (n_instances, n)))
-    yv = jnp.where(yv == 0, 1.0, yv)
-    mus = jnp.full((n_instances,), mu)
-    beta = np.linalg.norm(np.asarray(Z), ord=2, axis=(1, 2)) ** 2 / (4 * n) + mu
-    return Problem(_logistic_f, _logistic_grad, (Z, yv, mus), beta, np.zeros(n_instances))
 
-
-@functools.partial(jax.jit, static_argnames=("iters",))
-def logistic_minimum(params, iters: int = 40):
-    """f* of one regularized logistic instance (mu > 0) by Newton's method from 0 (machine precision)."""
-    Z, _, _ = params
-    d = Z.shape[-1]
-    hess = jax.hessian(_logistic_f, argnums=1)
-
-    def body(x, _):
-        return x - jnp.linalg.solve(hess(params, x), _logistic_grad(params, x)), None
-
-    x, _ = jax.lax.scan(body, jnp.zeros(d), None, length=iters)
-    return _logistic_f(params, x)
+def logistic_minimum(params, iters: int = 50) -> np.ndarray:
+    """f* of each regularized logistic instance (mu > 0) of a batch, by Newton's method from 0 in numpy
+    (converges to machine precision; d is small)."""
+    Z, yv, mu = (np.asarray(a) for a in params)
+    out = []
+    for Zb, yb, mb in zip(Z, yv, mu):
+        n, d = Zb.shape
+        x = np.zeros(d)
+        for _ in range(iters):
+            m = yb * (Zb @ x)
+            s = 0.5 * (1 - np.tanh(0.5 * m))            # sigmoid(-m), stable
+            g = -(Zb.T @ (yb * s)) / n + mb * x
+            H = (Zb.T * (s * (1 - s))) @ Zb / n + mb * np.eye(d)
+            x = x - np.linalg.solve(H, g)
+        out.append(np.mean(np.logaddexp(0.0, -yb * (Zb @ x))) + 0.5 * mb * x @ x)
+    return np.array(out)
 
 
 def _quad_f(A, x):
