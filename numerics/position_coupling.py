@@ -1,0 +1,355 @@
+"""Explicit 1-layer, 2-head Transformer that adds with coupled positions (arXiv:2405.20671, Thm 5.1).
+
+Paper: H. Cho et al., *Position Coupling*, NeurIPS 2024, arXiv:2405.20671, Theorem 5.1: a depth-1,
+two-head decoder-only Transformer with coupled positions solves addition for operands of length
+exponential in the embedding dimension d. The paper's appendix matrices were not available, so the
+weights here are this toolkit's own [D] (brief ``papers/arithmetic_transformers.md`` §2.2); they
+follow the paper's named layout [V-cap]: NUM, IS_BOS, FULL_ONES, PRE_SUM, PRE_CARRY, PRE_EOS,
+SUM (10), IS_EOS, POS_1 (P), POS_2 (P), so ``d = 17 + 2P``.
+
+Mechanism (repo numbering, ID step ``delta = +1``; paper numbering ``delta = -1``):
+
+* position vector of ID ``p >= 1``: POS_1 = v(p), POS_2 = v(p + delta), with v(p) in {+-1}^P the
+  binary code of ``p mod 2^P``; ID 0 (BOS, final EOS, padding) has the zero vector.
+* both heads score ``M <q_block, POS_1(key)> + M P IS_BOS(key)`` (tracr's "always attend to BOS"):
+  matches and BOS score ``M P``, every other token at most ``M (P - 2)``; each head averages over
+  {BOS} + matches up to a leak of at most ``N e^{-2M}``.
+* head 1 (sum) targets ID + delta: PRE_SUM <- 3 mean(NUM) = a_{j+1} + b_{j+1};
+  head 2 (carry) targets the own ID: PRE_CARRY <- 4 mean(NUM) = a_j + b_j + o_j and
+  PRE_EOS <- mass on BOS (1/4 at o_j, 1/3 at ``=``, 1/2 at the final carry digit o_n).
+* ``z = PRE_SUM + (PRE_CARRY - 2 NUM)/10`` lies within 0.1 of a_{j+1} + b_{j+1} + c_{j+1}; an 80-unit
+  ReLU bump network writes SUM[round(z) mod 10] = 1; 2 units write IS_EOS = 1 iff PRE_EOS ~ 1/2.
+* readout: digit k logit SUM[k], EOS logit 2 IS_EOS - 1/2, everything else -10.
+
+Every weight matrix is built from the named residual coordinates (:class:`ResidualSpace`, the tracr
+way) and runs through the shared :func:`numerics.transformer.forward` (``norm=None``,
+``activation="relu"``, ``attn_scale=1``, float64).
+
+Public API: :func:`build`, :func:`position_table`, :func:`binary_code`, :func:`evaluate`,
+:func:`add` (``position_coupling.add(a, b, P=10)`` adds two integers with the construction),
+:func:`attention_weights`, :func:`make_batch`.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from numerics import arithmetic as ar
+from numerics import transformer as tf
+
+__all__ = ["ResidualSpace", "Construction", "binary_code", "position_table", "build", "make_batch",
+           "evaluate", "greedy_correct", "add", "attention_weights", "default_M", "SPACE_NAMES"]
+
+#: residual layout of the addition construction (name, size); POS_1, POS_2 have size P.
+SPACE_NAMES = (("NUM", 1), ("IS_BOS", 1), ("FULL_ONES", 1), ("PRE_SUM", 1), ("PRE_CARRY", 1),
+               ("PRE_EOS", 1), ("SUM", 10), ("IS_EOS", 1), ("POS_1", None), ("POS_2", None))
+
+
+class ResidualSpace:
+    """Named residual-stream coordinates (tracr-style): ``space["SUM"]`` is the slice of the block
+    ``SUM``, ``space.i("SUM", 3)`` the index of its coordinate 3, ``space.d`` the width."""
+
+    def __init__(self, blocks):
+        self.blocks: dict[str, slice] = {}
+        off = 0
+        for name, size in blocks:
+            if size < 1:
+                raise ValueError(f"block {name} must have size >= 1, got {size}")
+            self.blocks[name] = slice(off, off + size)
+            off += size
+        self.d = off
+
+    def __getitem__(self, name) -> slice:
+        return self.blocks[name]
+
+    def i(self, name: str, k: int = 0) -> int:
+        s = self.blocks[name]
+        if not 0 <= k < s.stop - s.start:
+            raise IndexError(f"{name} has {s.stop - s.start} coordinates, asked for {k}")
+        return s.start + k
+
+    def size(self, name) -> int:
+        s = self.blocks[name]
+        return s.stop - s.start
+
+    def names(self) -> list[str]:
+        """One label per coordinate (``SUM[3]``, ``POS_1[0]``, ...), for plots and printing."""
+        out = []
+        for n, s in self.blocks.items():
+            w = s.stop - s.start
+            out += [n] if w == 1 else [f"{n}[{k}]" for k in range(w)]
+        return out
+
+    def vector(self, **values) -> np.ndarray:
+        v = np.zeros(self.d)
+        for k, x in values.items():
+            v[self.blocks[k]] = x
+        return v
+
+
+def binary_code(p, P: int) -> np.ndarray:
+    """v(p) in {-1,+1}^P: bit b of ``p mod 2^P`` mapped to +1 (set) or -1 (clear) (brief §2.2).
+
+    Distinct codes satisfy <v(p), v(p')> <= P - 2 and <v(p), v(p)> = P. ``p`` may be an array."""
+    if P < 1:
+        raise ValueError(f"P (code length) must be >= 1, got {P}")
+    p = np.asarray(p, dtype=np.int64) % (2 ** P)
+    bits = (p[..., None] >> np.arange(P)) & 1
+    return (2.0 * bits - 1.0)
+
+
+def position_table(P: int, max_position: int, delta: int) -> np.ndarray:
+    """Position vectors for IDs 0..max_position in the d-dimensional residual (POS_1 = v(p),
+    POS_2 = v(p + delta), zero for ID 0). Shape [max_position + 1, 17 + 2P]."""
+    if delta not in (1, -1):
+        raise ValueError(f"delta must be +1 (repo numbering) or -1 (paper numbering), got {delta}")
+    sp = _space(P)
+    ids = np.arange(max_position + 1)
+    tab = np.zeros((max_position + 1, sp.d))
+    tab[:, sp["POS_1"]] = binary_code(ids, P)
+    tab[:, sp["POS_2"]] = binary_code(ids + delta, P)
+    tab[0] = 0.0
+    return tab
+
+
+def _space(P: int) -> ResidualSpace:
+    return ResidualSpace([(n, P if s is None else s) for n, s in SPACE_NAMES])
+
+
+def default_M(P: int) -> float:
+    """A generous softmax hardness, linear in P: ``M = P + 4`` (the sufficient value derived in
+    ``theory.position_coupling.hardness_needed`` is about ``0.35 P + 3.3``)."""
+    return float(P + 4)
+
+
+@dataclass(frozen=True)
+class Construction:
+    """Hand-built weights: ``params`` and ``cfg`` for :func:`numerics.transformer.forward`,
+    the residual ``space``, code length ``P``, hardness ``M`` and ID step ``delta``."""
+
+    params: dict
+    cfg: tf.TransformerConfig
+    space: ResidualSpace
+    P: int
+    M: float
+    delta: int
+    numbering: str
+
+    @property
+    def d(self) -> int:
+        return self.space.d
+
+
+def build(P: int, M: float | None = None, *, numbering: str = "repo",
+          max_position: int | None = None, sum_scale: float = 3.0, carry_scale: float = 4.0,
+          eos_thresholds: tuple[float, float] = (0.38, 0.46)) -> Construction:
+    """The 1-layer, 2-head addition Transformer of Theorem 5.1 (arXiv:2405.20671) with ``d = 17+2P``.
+
+    P             code length (bits of each position block); capacity 2^P - 2 digits.
+    M             softmax hardness (scores are multiples of M); default :func:`default_M`.
+    numbering     ``"repo"`` (ID step +1) or ``"paper"`` (ID step -1), as in :mod:`numerics.arithmetic`.
+    max_position  rows of the position table minus one (default 2^P, enough for the capacity).
+    sum_scale, carry_scale, eos_thresholds  the construction's constants (3, 4, (0.38, 0.46));
+                  exposed so that a mutated twin can perturb one weight.
+    """
+    if not isinstance(P, (int, np.integer)) or P < 2:
+        raise ValueError(f"P must be an integer >= 2, got {P!r}")
+    ar._check_numbering(numbering)
+    M = default_M(P) if M is None else float(M)
+    if not M > 0:
+        raise ValueError(f"M (softmax hardness) must be > 0, got {M}")
+    delta = 1 if numbering == "repo" else -1
+    mp = 2 ** P if max_position is None else int(max_position)
+    sp = _space(P)
+    d, V = sp.d, len(ar.VOCAB)
+    T = ar.TOKEN_ID
+
+    # token embedding (the "initial encoding" of the paper's Table 9)
+    E = np.zeros((V, d))
+    for k in range(10):
+        E[T[str(k)], sp.i("NUM")] = k
+        E[T[str(k)], sp.i("FULL_ONES")] = 1.0
+    for sym in ("+", "="):
+        E[T[sym], sp.i("FULL_ONES")] = 1.0
+    E[T[ar.BOS], sp.i("IS_BOS")] = 1.0
+    E[T[ar.BOS], sp.i("FULL_ONES")] = 1.0
+
+    # attention: d_head = P + 1 (a P-block and the always-attend-to-BOS coordinate), d_value = 2
+    k_dim = P + 1
+    sM, sMP = np.sqrt(M), np.sqrt(M * P)
+    wq = np.zeros((2, d, k_dim))
+    wk = np.zeros((2, d, k_dim))
+    wv = np.zeros((2, d, 2))
+    wo = np.zeros((2, 2, d))
+    for h, block in enumerate(("POS_2", "POS_1")):   # head 1 targets ID+delta, head 2 the own ID
+        wq[h, sp[block], :P] = sM * np.eye(P)
+        wq[h, sp.i("FULL_ONES"), P] = sMP
+        wk[h, sp["POS_1"], :P] = sM * np.eye(P)
+        wk[h, sp.i("IS_BOS"), P] = sMP
+        wv[h, sp.i("NUM"), 0] = 1.0
+    wo[0, 0, sp.i("PRE_SUM")] = sum_scale
+    wv[1, sp.i("IS_BOS"), 1] = 1.0
+    wo[1, 0, sp.i("PRE_CARRY")] = carry_scale
+    wo[1, 1, sp.i("PRE_EOS")] = 1.0
+
+    # feed-forward: 80 bump units on z = PRE_SUM + (PRE_CARRY - 2 NUM)/10, 2 EOS units
+    zrow = np.zeros(d)
+    zrow[sp.i("PRE_SUM")] = 1.0
+    zrow[sp.i("PRE_CARRY")] = 0.1
+    zrow[sp.i("NUM")] = -0.2
+    f = 82
+    w1 = np.zeros((d, f))
+    b1 = np.zeros(f)
+    w2 = np.zeros((f, d))
+    offs = (0.75, 0.25, -0.25, -0.75)
+    signs = (2.0, -2.0, -2.0, 2.0)   # bump_t = 2[R(z-t+.75) - R(z-t+.25) - R(z-t-.25) + R(z-t-.75)]
+    for t in range(20):
+        for q in range(4):
+            u = 4 * t + q
+            w1[:, u] = zrow
+            b1[u] = -t + offs[q]
+            w2[u, sp.i("SUM", t % 10)] = signs[q]
+    lo, hi = eos_thresholds
+    for q, (thr, sgn) in enumerate(((lo, 1.0), (hi, -1.0))):
+        w1[sp.i("PRE_EOS"), 80 + q] = 1.0
+        b1[80 + q] = -thr
+        w2[80 + q, sp.i("IS_EOS")] = sgn / (hi - lo)
+
+    # readout
+    U = np.zeros((d, V))
+    bU = np.full(V, -10.0)
+    for k in range(10):
+        U[sp.i("SUM", k), T[str(k)]] = 1.0
+        bU[T[str(k)]] = 0.0
+    U[sp.i("IS_EOS"), T[ar.EOS]] = 2.0
+    bU[T[ar.EOS]] = -0.5
+
+    cfg = tf.TransformerConfig(vocab_size=V, d_model=d, n_layers=1, n_heads=2, d_head=k_dim,
+                               d_value=2, d_ff=f, n_levels=1, max_position=mp, activation="relu",
+                               norm=None, attn_scale=1.0, dtype="float64")
+    j = jnp.asarray
+    params = {
+        "tok_emb": j(E), "pos_emb": [j(position_table(P, mp, delta))],
+        "layers": [{"attn": {"wq": j(wq), "wk": j(wk), "wv": j(wv), "wo": j(wo)},
+                    "mlp": {"w1": j(w1), "b1": j(b1), "w2": j(w2), "b2": j(np.zeros(d))}}],
+        "unembed": {"w": j(U), "b": j(bU)},
+    }
+    return Construction(params, cfg, sp, int(P), M, delta, numbering)
+
+
+# ------------------------------------------------------------------ evaluation
+
+def make_batch(examples: list[ar.Example], pad_len: int | None = None):
+    """Stack :class:`numerics.arithmetic.Example` s into (tokens [B,T], pos [B,L,T], mask [B,T],
+    prompt_len [B]), right-padded."""
+    T = max(e.T for e in examples) if pad_len is None else pad_len
+    B, L = len(examples), examples[0].levels
+    tok = np.zeros((B, T), np.int32)
+    pos = np.zeros((B, L, T), np.int32)
+    mask = np.zeros((B, T), bool)
+    for i, e in enumerate(examples):
+        tok[i, :e.T] = e.ids
+        pos[i, :, :e.T] = e.position_ids
+        mask[i, e.query_len:e.T] = True
+    return tok, pos, mask, np.array([e.query_len for e in examples])
+
+
+@partial(jax.jit, static_argnames=("cfg",))
+def _token_correct(params, tok, pos, mask, cfg):
+    return tf.token_correct(params, tok, pos, mask, cfg)
+
+
+def _check_table(c, examples):
+    top = max(e.max_id for e in examples)
+    if top > c.cfg.max_position:
+        raise ValueError(f"examples need position ID {top} but the construction's table stops at "
+                         f"max_position={c.cfg.max_position}; build(..., max_position={top})")
+
+
+def evaluate(c: Construction, examples: list[ar.Example], *, greedy: bool = False,
+             chunk: int = 1) -> dict:
+    """Teacher-forced (and optionally greedy) exactness of the construction on ``examples``.
+
+    Returns ``{"exact": bool [B] (every response token, EOS included, is the argmax),
+    "token_errors": int [B], "greedy_exact": bool [B] (if ``greedy``)}``. Examples are run
+    ``chunk`` at a time (long sequences: the attention matrix is T x T per head)."""
+    _check_table(c, examples)
+    exact, errs, gex = [], [], []
+    for i in range(0, len(examples), chunk):
+        part = examples[i:i + chunk]
+        tok, pos, mask, ql = make_batch(part)
+        ok = np.asarray(_token_correct(c.params, tok, pos, mask, c.cfg))
+        exact += list(ok.all(axis=1))
+        errs += list((~ok).sum(axis=1))
+        if greedy:
+            gex += list(greedy_correct(c, part))
+    out = {"exact": np.array(exact), "token_errors": np.array(errs)}
+    if greedy:
+        out["greedy_exact"] = np.array(gex)
+    return out
+
+
+def greedy_correct(c: Construction, examples: list[ar.Example]) -> np.ndarray:
+    """bool [B]: greedy decoding from the prompt reproduces the whole response (EOS included)."""
+    _check_table(c, examples)
+    tok, pos, mask, ql = make_batch(examples)
+    prompt = np.where(np.arange(tok.shape[1])[None] < ql[:, None], tok, 0)
+    gen = np.asarray(tf.greedy_decode(c.params, prompt, pos, ql, c.cfg))
+    return np.array([(gen[i, :e.T] == tok[i, :e.T]).all() for i, e in enumerate(examples)])
+
+
+def add(a, b, P: int = 10, M: float | None = None, *, numbering: str = "repo",
+        construction: Construction | None = None) -> int:
+    """a + b computed by the construction with greedy decoding (notebook helper).
+
+    Builds the 1-layer, 2-head Transformer for code length ``P`` (or uses ``construction``), feeds
+    ``BOS a+b=`` with coupled position IDs and decodes greedily until EOS; returns the decoded sum
+    as an int. Operands may have up to 2^P - 2 digits (ValueError beyond)."""
+    c = construction or build(P, M, numbering=numbering)
+    da, db = ar._digits(a, "a"), ar._digits(b, "b")
+    n = max(len(da), len(db))
+    if n > 2 ** c.P - 2:
+        raise ValueError(f"operands have {n} digits; the construction with P={c.P} handles at most "
+                         f"2^P - 2 = {2 ** c.P - 2}")
+    ex = ar.addition(a, b, numbering=c.numbering)
+    tok, pos, mask, ql = make_batch([ex])
+    prompt = np.where(np.arange(tok.shape[1])[None] < ql[:, None], tok, 0)
+    gen = np.asarray(tf.greedy_decode(c.params, prompt, pos, ql, c.cfg))[0]
+    resp = ar.decode(gen[ql[0]:])
+    if ar.EOS not in resp:
+        raise RuntimeError("the construction did not emit EOS (is M too small?)")
+    return ar.read_reversed_number(resp[:resp.index(ar.EOS)])
+
+
+def attention_weights(c: Construction, example: ar.Example):
+    """Attention weights [H, T, T] of the constructed heads on one example (query rows, key cols)."""
+    _check_table(c, [example])
+    tok, pos, _, _ = make_batch([example])
+    _, inter = _forward_inter(c.params, tok, pos, c.cfg)
+    return np.asarray(inter["attn"][0][0])
+
+
+@partial(jax.jit, static_argnames=("cfg",))
+def _forward_inter(params, tok, pos, cfg):
+    return tf.forward(params, tok, pos, cfg, return_intermediates=True)
+
+
+def residual(c: Construction, example: ar.Example) -> np.ndarray:
+    """The residual stream [T, d] after the block (named by ``c.space.names()``)."""
+    tok, pos, _, _ = make_batch([example])
+    _, inter = _forward_inter(c.params, tok, pos, c.cfg)
+    return np.asarray(inter["residual"][-1][0])
+
+
+def perturbed(c: Construction, **changes) -> Construction:
+    """A copy of ``c`` rebuilt with changed constants (``sum_scale``, ``carry_scale``, ...)."""
+    return build(c.P, c.M, numbering=c.numbering, max_position=c.cfg.max_position, **changes)
+
+
+def _dataclass_replace(c: Construction, **kw) -> Construction:
+    return dataclasses.replace(c, **kw)

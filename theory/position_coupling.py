@@ -1,0 +1,168 @@
+"""Closed forms for the addition construction of Cho et al., *Position Coupling* (NeurIPS 2024,
+arXiv:2405.20671), Theorem 5.1, and Proposition 5.2 (NoPE), following the brief
+``papers/arithmetic_transformers.md`` §2.1-2.3.
+
+Symbols: ``P`` code length (bits per position block), ``d = 17 + 2P`` embedding dimension, ``n``
+operand length (digits), ``N`` sequence length (tokens), ``M`` softmax hardness (attention scores are
+multiples of M), ``eps`` attention mass leaked to non-target tokens.
+
+Tags:
+
+* the informal theorem ("1 layer, 2 heads, operand length 2^{O(d)}") is the paper's [V-poster];
+  the named layout d = 17 + 2P is confirmed from the appendix captions [V-cap]; the constant in
+  ``n <= 2^{floor((d-17)/2)} - 2`` is recalled [R] and agrees with :func:`capacity`.
+* the capacity, the leak bound and the hardness needed are derived here [D] for the toolkit's own
+  construction (``numerics.position_coupling``): every quantity below is derived with sympy from the
+  construction's stated margins, and the brief's numbers are the tests.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import sympy as sp
+
+__all__ = [
+    "P", "d", "n", "N", "M", "eps",
+    "embedding_dim", "code_length", "capacity_expr", "capacity", "capacity_of_d",
+    "sequence_length", "leak_bound_expr", "leak_bound", "tolerance_expr", "leak_tolerance",
+    "hardness_needed_expr", "hardness_needed", "hardness_for_capacity", "HEAD_FRACTIONS",
+    "nope_pair", "SOURCES",
+]
+
+P, d, n, N, M, eps = sp.symbols("P d n N M epsilon", positive=True)
+
+#: source tags of each statement (shown in docs and claim docstrings)
+SOURCES = {
+    "theorem_5_1_informal": "paper [V-poster]",
+    "embedding_dim": "paper [V-cap] (Table 9 layout: 17 named + 2P position coordinates)",
+    "capacity": "derived [D] (recalled form [R] agrees)",
+    "leak_bound": "derived [D]",
+    "hardness_needed": "derived [D]",
+    "proposition_5_2": "paper [V-poster]; proof sketch derived [D]",
+}
+
+#: exact attention fractions of the construction at the response queries [D] (brief §2.2):
+#: head 1 (sum) averages {BOS, a_{j+1}, b_{j+1}}; head 2 (carry) averages {BOS, a_j, b_j, o_j}
+#: at o_j, {BOS, +, =} at '=', {BOS, o_n} at the final carry digit.
+HEAD_FRACTIONS = {"head1_sum": (sp.Rational(1, 3), sp.Integer(1)),
+                  "head2_carry": (sp.Rational(1, 4), sp.Rational(1, 3), sp.Rational(1, 2))}
+
+
+def _int(name, v, lo):
+    if isinstance(v, bool) or not isinstance(v, int) and not (hasattr(v, "__index__")):
+        raise ValueError(f"{name} must be an integer, got {v!r}")
+    v = int(v)
+    if v < lo:
+        raise ValueError(f"{name} must be >= {lo}, got {v}")
+    return v
+
+
+def embedding_dim(P_: int) -> int:
+    """d = 17 + 2P: 17 named coordinates (NUM, IS_BOS, FULL_ONES, PRE_SUM, PRE_CARRY, PRE_EOS,
+    SUM x10, IS_EOS) and two P-bit position blocks POS_1, POS_2 [V-cap]."""
+    return 17 + 2 * _int("P", P_, 2)
+
+
+def code_length(d_: int) -> int:
+    """The largest P with 17 + 2P <= d (Theorem 5.1 needs d >= 21, i.e. P >= 2)."""
+    d_ = _int("d", d_, 21)
+    return (d_ - 17) // 2
+
+
+@functools.cache
+def capacity_expr():
+    """Largest operand length n as a sympy expression in P, derived from the counting condition.
+
+    The n+2 significance classes -1 (the separators), 0, ..., n (the final carry digit) must carry
+    pairwise distinct P-bit codes v(p mod 2^P), so n + 2 <= 2^P (the target of o_n, class n+1, may
+    wrap onto class -1: it only feeds PRE_SUM at a query that predicts EOS)."""
+    sol = sp.solve(sp.Le(n + 2, 2 ** P), n)          # e.g. (0 < n) & (n <= 2**P - 2)
+    ubs = [r.rhs for r in sp.And.make_args(sol) if isinstance(r, sp.LessThan) and r.lhs == n]
+    return sp.simplify(ubs[0])
+
+
+def capacity(P_: int) -> int:
+    """Largest operand length the construction with code length P adds exactly: 2^P - 2 [D]."""
+    P_ = _int("P", P_, 2)
+    return int(capacity_expr().subs(P, P_))
+
+
+def capacity_of_d(d_: int) -> int:
+    """Operand length as a function of the embedding dimension: 2^{floor((d-17)/2)} - 2 [D; recalled
+    form of Theorem 5.1 [R]]. Exponential in d."""
+    return capacity(code_length(d_))
+
+
+def sequence_length(n_: int) -> int:
+    """Tokens of one addition example: BOS, 2n operand digits, '+', '=', n+1 answer digits, EOS."""
+    n_ = _int("n", n_, 1)
+    return 3 * n_ + 5
+
+
+@functools.cache
+def leak_bound_expr():
+    """Attention mass off the target set, derived: targets (K of them, plus BOS) score M P, every
+    other token at most M (P-2), so the leaked mass is at most (N-K-1) e^{-2M} / (K+1) <= N e^{-2M}."""
+    K = sp.Symbol("K", nonnegative=True)
+    target = (K + 1) * sp.exp(M * P)                 # BOS and the K matches score M P
+    others = (N - K - 1) * sp.exp(M * (P - 2))       # everything else scores at most M (P - 2)
+    crude = sp.simplify(others / target)             # >= the leaked mass others / (target + others)
+    # crude decreases in K (derivative -N e^{-2M} / (K+1)^2 < 0), so K = 0 is the worst case
+    assert sp.simplify(sp.diff(crude, K) + N * sp.exp(-2 * M) / (K + 1) ** 2) == 0
+    worst = sp.simplify(crude.subs(K, 0))            # (N - 1) e^{-2M}
+    return sp.expand(worst + sp.exp(-2 * M))         # rounded up to N e^{-2M}
+
+
+def leak_bound(N_: int, M_: float) -> float:
+    """N e^{-2M}: the largest deviation of any attention weight of the construction from its exact
+    fraction (and the total leaked mass) on an N-token sequence [D]."""
+    N_ = _int("N", N_, 2)
+    if not M_ > 0:
+        raise ValueError(f"M must be > 0, got {M_}")
+    return float(N_ * math.exp(-2.0 * float(M_)))
+
+
+@functools.cache
+def tolerance_expr():
+    """Largest leak eps the readout survives, derived from the construction's margins.
+
+    z = PRE_SUM + (PRE_CARRY - 2 NUM)/10 is within 0.1 of an integer and the bump network is flat on
+    +-0.25, so an error of 0.15 in z is safe; a leak eps moves PRE_SUM (values 3 NUM in [0, 27]) by
+    at most 27 eps and PRE_CARRY/10 (values 4 NUM in [0, 36]) by 3.6 eps. PRE_EOS (the BOS mass,
+    1/4, 1/3 or 1/2) must stay on its side of the thresholds 0.38 and 0.46."""
+    z_margin = sp.Rational(1, 4) - sp.Rational(1, 10)
+    z_gain = 3 * 9 + sp.Rational(4 * 9, 10)
+    eos_margin = sp.Min(sp.Rational(38, 100) - sp.Rational(1, 3), sp.Rational(1, 2) - sp.Rational(46, 100))
+    return sp.Min(z_margin / z_gain, eos_margin)
+
+
+def leak_tolerance() -> float:
+    """The derived tolerance eps_tol = min(0.15 / 30.6, 0.04) = 0.0049..."""
+    return float(tolerance_expr())
+
+
+@functools.cache
+def hardness_needed_expr():
+    """Sufficient hardness: solve N e^{-2M} = eps_tol for M (sympy), M = ln(N / eps_tol) / 2."""
+    sol = sp.solve(sp.Eq(leak_bound_expr().subs(N, N), tolerance_expr()), M)
+    return sp.simplify(sol[0])
+
+
+def hardness_needed(N_: int) -> float:
+    """Softmax hardness M that provably keeps the construction exact on N-token sequences [D]:
+    M = ln(N / eps_tol) / 2, about ln(204 N) / 2 (linear in log N, hence in P)."""
+    N_ = _int("N", N_, 2)
+    return float(hardness_needed_expr().subs(N, N_))
+
+
+def hardness_for_capacity(P_: int) -> float:
+    """:func:`hardness_needed` at the longest sequence the code length P allows."""
+    return hardness_needed(sequence_length(capacity(P_)))
+
+
+def nope_pair() -> tuple[str, str, int, int]:
+    """Proposition 5.2's concrete failure [V-poster; D]: ``12+34=`` and ``21+34=`` are permutations
+    of each other with the same last token, so a 1-layer NoPE Transformer gives them the same
+    next-token distribution; their first reversed answer digits differ (46 -> 6, 55 -> 5)."""
+    return "12+34=", "21+34=", (12 + 34) % 10, (21 + 34) % 10
