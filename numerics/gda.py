@@ -182,7 +182,7 @@ def nonlinear_scsc(key, A, B, C, w_x, w_y):
     with random orthogonal P, Q. Since logcosh'' = sech^2 in (0, 1]:
     mu_x = lambda_min(A), L_x <= lambda_max(A) + w_x (same for y), L_xy = ||B||, and
     grad f(0, 0) = 0. Returns f."""
-    if w_x < 0 or w_y < 0:
+    if any(isinstance(w, (int, float)) and w < 0 for w in (w_x, w_y)):
         raise ValueError("w_x, w_y must be >= 0 (convex/concave extra terms)")
     P = random_orthogonal(jax.random.fold_in(key, 1), A.shape[0])
     Q = random_orthogonal(jax.random.fold_in(key, 2), C.shape[0])
@@ -221,11 +221,17 @@ def block_radius(method, alpha, beta, a, b, c, gamma=None, delta=None):
 
 
 def tune_steps(method, a, b, c, gamma=None, delta=None, lo=1e-4, hi=10.0, n_grid=60,
-               refine=3, n_refine=15):
-    """Best (alpha, beta) minimising the spectral radius over a log grid (``n_grid`` x ``n_grid``
-    on [lo, hi]^2) plus ``refine`` rounds of a finer local grid around the best point; all grid
-    evaluations are vmapped. Returns (rho, alpha, beta)."""
-    f = jax.jit(jax.vmap(lambda al, be: block_radius(method, al, be, a, b, c, gamma, delta)))
+               refine=40, n_refine=15, polish=True):
+    """Best (alpha, beta) minimising the spectral radius: a log grid (``n_grid`` x ``n_grid`` on
+    [lo, hi]^2), then up to ``refine`` rounds of a local ``n_refine`` x ``n_refine`` log grid around
+    the incumbent (the window moves while the best point is on its edge and halves otherwise), all
+    grid evaluations vmapped; finally a Nelder-Mead polish (scipy) in log coordinates, kept only
+    if it improves. The minimiser often sits in a long narrow valley of the radius, which a single
+    shrinking refinement misses. Returns (rho, alpha, beta)."""
+    from scipy.optimize import minimize
+
+    r1 = lambda al, be: block_radius(method, al, be, a, b, c, gamma, delta)
+    f = jax.jit(jax.vmap(r1))
     la = jnp.linspace(jnp.log(lo), jnp.log(hi), n_grid)
     A_, B_ = jnp.meshgrid(la, la, indexing="ij")
     r = f(jnp.exp(A_.ravel()), jnp.exp(B_.ravel()))
@@ -237,9 +243,20 @@ def tune_steps(method, a, b, c, gamma=None, delta=None, lo=1e-4, hi=10.0, n_grid
         A2, B2 = jnp.meshgrid(ca + da, cb + da, indexing="ij")
         r2 = f(jnp.exp(A2.ravel()), jnp.exp(B2.ravel()))
         j = int(jnp.argmin(r2))
-        if float(r2[j]) <= best:
+        ja, jb = divmod(j, n_refine)
+        if float(r2[j]) < best:
             best, ca, cb = float(r2[j]), float(A2.ravel()[j]), float(B2.ravel()[j])
-        h = 2 * h / (n_refine - 1)
+        if ja not in (0, n_refine - 1) and jb not in (0, n_refine - 1):
+            h /= 2
+        if h < 1e-7:
+            break
+    if polish:
+        g1 = jax.jit(lambda v: r1(jnp.exp(v[0]), jnp.exp(v[1])))
+        res = minimize(lambda v: float(g1(jnp.asarray(v))), np.array([ca, cb]),
+                       method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-15,
+                                                      "maxiter": 3000})
+        if float(res.fun) < best:
+            best, ca, cb = float(res.fun), float(res.x[0]), float(res.x[1])
     return best, float(np.exp(ca)), float(np.exp(cb))
 
 
