@@ -40,7 +40,7 @@ __all__ = [
     "flip_point", "bifurcation_branch", "branch_multiplier_expr", "elasticity_expr",
     "branch_stability_condition", "activation_expr", "r_sigma_expr", "neuron_map_expr",
     "tanh_critical_point", "r", "rhat", "branch_multiplier", "linear_net_step", "neuron_step",
-    "r_sigma", "rhat_sigma", "neuron_branch_multiplier", "sharpness_at_interpolation",
+    "g_step", "r_sigma", "rhat_sigma", "neuron_branch_multiplier", "sharpness_at_interpolation",
 ]
 
 #: canonical coordinates: p residual, q = 2/(eta ||grad f||^2), eta step size, y target, u neuron weight,
@@ -350,6 +350,20 @@ def neuron_step(uv: float, qv: float, etav: float, name: str = "tanh"):
         raise ValueError(f"q must be positive (q = 2/(eta v^2)), got q={qv}")
     un, qn = _neuron_step_lam(name)(uv, qv, etav)
     return float(un), float(qn)
+
+
+@functools.cache
+def _g_lam(name: str):
+    return sp.lambdify((p, q), g_map_expr(name), modules="numpy")
+
+
+def g_step(name: str, pv, qv):
+    """Float canonical 1-D map g_q(p) = p (1 - 2 r(p)/q) (brief A.2 [R]), vectorised; q > 0."""
+    _check_loss(name)
+    qv = np.asarray(qv, dtype=float)
+    if not np.all(qv > 0):
+        raise ValueError(f"q must be positive, got q={qv}")
+    return np.asarray(_g_lam(name)(_p_array(pv), qv), dtype=float)
 
 
 def sharpness_at_interpolation(qv: float, etav: float, lpp0: float = 1.0) -> float:
