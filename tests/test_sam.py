@@ -110,6 +110,16 @@ def test_derived_bounds_values_and_conditions():
     assert all(b.source == "derived" for b in ts.DERIVED.values())
 
 
+def test_proof_steps_of_d1_d2_are_identities():
+    """The last algebraic step of D1/D2 (brief A.2.3): RHS - LHS equals a sum of nonnegative terms."""
+    for name, (gap, cert) in ts.proof_step_identities().items():
+        assert sp.simplify(gap - cert) == 0, name
+    # and a wrong constant (D2 with beta^3 eta^2 rho^2 / 4) is not an identity
+    gap, cert = ts.proof_step_identities()["D2"]
+    wrong = gap - ts.beta ** 3 * ts.eta ** 2 * ts.rho ** 2 / 4
+    assert sp.simplify(wrong - cert) != 0
+
+
 def test_rate_table():
     assert len(ts.RATES) == 8
     assert all(r.source == "paper-order" for r in ts.RATES)

@@ -33,7 +33,7 @@ __all__ = [
     "Rate", "RATES", "rate", "rate_value",
     "Bound", "DERIVED", "derived_bound", "d1_step_constant", "d1_average_bound", "d2_step_constant",
     "d2_convex_average_bound", "d2_strongly_convex_bound", "d3_step_constant", "d3_pl_bound",
-    "d3_nonconvex_bound", "d4_step_bound_constants", "strongly_convex_step_size",
+    "d3_nonconvex_bound", "d4_step_bound_constants", "proof_step_identities", "strongly_convex_step_size",
     "sam_map_1d", "limit_cycle_amplitude_expr", "limit_cycle_condition_expr", "limit_cycle_amplitude",
     "limit_cycle_value",
     "stuck_point_function_expr", "stuck_point_gradient_sq_expr", "stuck_point_gradient_sq",
@@ -177,6 +177,29 @@ def derived_bound(name: str) -> Bound:
         return DERIVED[name]
     except KeyError:
         raise ValueError(f"name must be one of {sorted(DERIVED)}, got {name!r}") from None
+
+
+def proof_step_identities() -> dict[str, tuple[sp.Expr, sp.Expr]]:
+    """The algebraic last steps of the proofs of D1 and D2 (brief A.2.3), as (gap, certificate) pairs of sympy
+    expressions: ``gap`` = RHS - LHS of the step, ``certificate`` a sum of terms that are each >= 0 under the
+    step's conditions (eta <= 1/beta; 0 <= c <= beta*rho; ||g - h|| <= beta*rho). ``gap - certificate``
+    simplifies to 0, which is what the tests check.
+
+    D1: from f(x+) <= f(x) - eta<g,h> + (beta eta^2/2)||h||^2 and <g,h> = (G^2 + H^2 - D^2)/2 (G = ||g||,
+    H = ||h||, D = ||g - h||), the bound f(x) - (eta/2)G^2 + (eta/2) beta^2 rho^2 has slack
+    (eta/2)(1 - beta eta) H^2 + (eta/2)(beta^2 rho^2 - D^2).
+    D2: from f(x+) - f(x) <= -eta(1 - beta eta/2)G^2 - eta G c(1 - beta eta) + beta^2 eta^2 rho c/2 with
+    c = <u, h - g>, the bound -(eta/2)G^2 + beta^3 eta^2 rho^2/2 has slack
+    (eta/2)(1 - beta eta) G^2 + eta G c (1 - beta eta) + (beta^2 eta^2 rho/2)(beta rho - c)."""
+    G, H, D, c = sp.symbols("G H D c", nonnegative=True)
+    d1_lhs = -eta * (G ** 2 + H ** 2 - D ** 2) / 2 + beta * eta ** 2 / 2 * H ** 2
+    d1_gap = (-eta / 2 * G ** 2 + eta / 2 * beta ** 2 * rho ** 2) - d1_lhs
+    d1_cert = eta / 2 * (1 - beta * eta) * H ** 2 + eta / 2 * (beta ** 2 * rho ** 2 - D ** 2)
+    d2_lhs = -eta * (1 - beta * eta / 2) * G ** 2 - eta * G * c * (1 - beta * eta) + beta ** 2 * eta ** 2 * rho * c / 2
+    d2_gap = (-eta / 2 * G ** 2 + beta ** 3 * eta ** 2 * rho ** 2 / 2) - d2_lhs
+    d2_cert = (eta / 2 * (1 - beta * eta) * G ** 2 + eta * G * c * (1 - beta * eta)
+               + beta ** 2 * eta ** 2 * rho / 2 * (beta * rho - c))
+    return {"D1": (d1_gap, d1_cert), "D2": (d2_gap, d2_cert)}
 
 
 def d1_step_constant(eta_v, beta_v, rho_v) -> float:
