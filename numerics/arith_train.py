@@ -1,0 +1,400 @@
+"""Training small Transformers on arithmetic and measuring length generalization.
+
+Papers: Cho et al., *Position Coupling* (NeurIPS 2024, arXiv:2405.20671), §4 experiments (addition
+with coupled positions against NoPE and random-start absolute positions); Cho et al., *Arithmetic
+Transformers Can Length-Generalize in Both Operand Length and Count* (ICLR 2025, arXiv:2410.15787),
+§5 (multi-operand addition with a cumulative-sum scratchpad and bi-level coupling).
+
+Data come from :mod:`numerics.arithmetic` (the shared formats and coupled IDs). The recipe
+follows the official repository (HanseulJo/position-coupling) where the brief confirms
+it [V-code]: loss on the response tokens only (EOS included), a fixed training pool of examples
+written with start ID 1 and shifted by a fresh uniformly random offset per example and step (so
+every row of every position table is trained), test with start 1, teacher-forced exact match of
+the whole response. Model size, steps and lengths are CPU-sized choices of this toolkit [E].
+
+Public API
+----------
+``Recipe``                       frozen dataclass: task, position scheme, model, optimiser, data.
+``encode(recipe, operands)``     one example -> (tokens, ids [L, T], target mask), start ID 1.
+``make_pool(recipe, n, rng)``    a padded pool of training examples (numpy).
+``train(recipe, seed, ...)``     AdamW training (optax), jitted ``lax.scan`` chunks; returns
+                                 ``(params, cfg, history)``.
+``evaluate(params, cfg, recipe, digits, operands, n, seed)``  exact match (and digit-only / EOS
+                                 accuracy) on ``n`` fresh problems with exactly ``digits`` digits per
+                                 operand and ``operands`` operands.
+``run(recipe, seed, eval_grid, ...)``  train + evaluate on a grid; optional npz cache.
+
+Position schemes (``Recipe.positions``): ``"coupled"`` (the papers' coupled IDs: one level for
+addition, two for the scratchpad), ``"nope"`` (no position embedding), ``"ape"`` (random-start
+absolute positions: consecutive IDs 1, 2, ... from a random start, the repository's
+``vanilla=True`` baseline). ``"shuffled"`` is a mutated control: the coupled IDs randomly permuted
+among the tokens of each example (coupling destroyed, the multiset of IDs kept).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from numerics import arithmetic as fmt
+from numerics.transformer import TransformerConfig, exact_match, forward, init_params, loss_fn, \
+    token_correct
+
+
+
+__all__ = ["Recipe", "encode", "make_pool", "make_trainer", "train", "evaluate", "run", "model_config",
+           "sample_operands"]
+
+TASKS = ("addition", "multi_operand")
+POSITIONS = ("coupled", "nope", "ape", "shuffled")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A training recipe (all CPU-sized choices are this toolkit's, see docs/papers/arith_training.md).
+
+    task            ``"addition"`` (two operands, arXiv:2405.20671 §3) or ``"multi_operand"``
+                    (arXiv:2410.15787 §3, scratchpad unless ``scratchpad=False``).
+    positions       ``"coupled"``, ``"nope"``, ``"ape"`` or ``"shuffled"`` (see module docstring).
+    scratchpad      multi-operand only: cumulative-sum scratchpad with bi-level IDs (True) or the
+                    plain zero-padded sum with one coupled level (False, the baseline of §1.3).
+    train_digits    (min, max) operand length in training, sampled uniformly per operand.
+    train_operands  (min, max) operand count (multi-operand only; addition uses 2).
+    max_position    largest ID of the level-1 table (digits); ``max_position2`` for level 2.
+    d_model, n_heads, d_head, d_ff, n_layers, activation, norm: the Transformer.
+    steps, batch, lr, warmup, min_lr_ratio, weight_decay, clip: AdamW with warm-up + cosine.
+    pool_size       number of pre-generated training examples (the repository uses a fixed set).
+    """
+
+    task: str = "addition"
+    positions: str = "coupled"
+    scratchpad: bool = True
+    train_digits: tuple[int, int] = (1, 10)
+    train_operands: tuple[int, int] = (2, 2)
+    max_position: int = 40
+    max_position2: int = 20
+    d_model: int = 64
+    n_heads: int = 4
+    d_head: int | None = None
+    d_ff: int | None = None
+    n_layers: int = 1
+    activation: str = "gelu"
+    norm: str | None = "rms"
+    steps: int = 1000
+    batch: int = 128
+    lr: float = 1e-3
+    warmup: int = 100
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.0
+    clip: float = 1.0
+    pool_size: int = 50_000
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        if self.positions not in POSITIONS:
+            raise ValueError(f"positions must be one of {POSITIONS}, got {self.positions!r}")
+        lo, hi = self.train_digits
+        if not 1 <= lo <= hi:
+            raise ValueError(f"train_digits must satisfy 1 <= min <= max, got {self.train_digits}")
+        mlo, mhi = self.train_operands
+        if not 2 <= mlo <= mhi:
+            raise ValueError(f"train_operands must satisfy 2 <= min <= max, got {self.train_operands}")
+        if self.steps < 1 or self.batch < 1:
+            raise ValueError(f"steps and batch must be >= 1, got {self.steps}, {self.batch}")
+
+    @property
+    def n_levels(self) -> int:
+        if self.positions == "nope":
+            return 0
+        if self.task == "multi_operand" and self.scratchpad and self.positions != "ape":
+            return 2
+        return 1
+
+    @property
+    def table_sizes(self) -> tuple[int, ...]:
+        if self.n_levels == 0:
+            return ()
+        if self.n_levels == 2:
+            return (self.max_position + 1, self.max_position2 + 1)
+        return (self.max_position + 1,)
+
+    def replace(self, **kw) -> "Recipe":
+        return dataclasses.replace(self, **kw)
+
+    def key(self) -> str:
+        """A short stable string naming the recipe (cache file names)."""
+        d = dataclasses.asdict(self)
+        return "_".join(f"{k}={v}" for k, v in sorted(d.items())).replace(" ", "")
+
+
+def model_config(recipe: Recipe) -> TransformerConfig:
+    """The :class:`TransformerConfig` of a recipe."""
+    return TransformerConfig(
+        vocab_size=len(fmt.VOCAB), d_model=recipe.d_model, n_layers=recipe.n_layers,
+        n_heads=recipe.n_heads, d_head=recipe.d_head, d_ff=recipe.d_ff, n_levels=recipe.n_levels,
+        max_position=max(recipe.table_sizes, default=2) - 1,
+        n_positions=recipe.table_sizes if recipe.n_levels else None,
+        activation=recipe.activation, norm=recipe.norm, dtype=recipe.dtype)
+
+
+# ---------------------------------------------------------------- data
+
+def sample_operands(recipe: Recipe, rng: np.random.Generator, digits=None, operands=None):
+    """One problem's operands. In training (``digits`` None) lengths are uniform in
+    ``train_digits`` per operand (multi-operand: the repository's 'partially uniform' rule, all
+    operands share one length with probability 1/2); each number is uniform among numbers of its
+    length (leading digit 1-9, a 1-digit number may be 0) [V-code]."""
+    if recipe.task == "addition":
+        m = 2
+    else:
+        m = operands if operands is not None else int(rng.integers(recipe.train_operands[0],
+                                                                    recipe.train_operands[1] + 1))
+    lo, hi = recipe.train_digits
+    if digits is not None:
+        lens = [digits] * m
+    elif recipe.task == "multi_operand" and rng.random() < 0.5:
+        lens = [int(rng.integers(lo, hi + 1))] * m
+    else:
+        lens = [int(x) for x in rng.integers(lo, hi + 1, size=m)]
+    out = []
+    for n in lens:
+        if n == 1:
+            out.append(int(rng.integers(0, 10)))
+        else:
+            out.append(int(rng.integers(10 ** (n - 1), 10 ** n)))
+    return out
+
+
+def encode(recipe: Recipe, operands):
+    """(tokens int [T], ids int [L, T], target bool [T]) of one problem, start ID 1 on each level.
+
+    ``ids`` follows ``recipe.positions``: coupled (repository convention, arXiv:2405.20671 §3 /
+    arXiv:2410.15787 §3), APE (consecutive IDs 1, 2, ... after BOS; BOS/EOS get 0) or an empty
+    [0, T] array for NoPE. The ``"shuffled"`` control is applied at batch time."""
+    if recipe.task == "addition":
+        ex = fmt.addition(operands[0], operands[1])
+    else:
+        ex = fmt.multi_operand_addition(list(operands), scratchpad=recipe.scratchpad)
+    toks, tgt = ex.ids.astype(np.int32), ex.loss_mask
+    if recipe.positions == "nope":
+        ids = np.zeros((0, len(toks)), np.int32)
+    elif recipe.positions == "ape":
+        ids = fmt.position_ids(ex, "absolute_random").astype(np.int32)
+    else:
+        ids = ex.position_ids.astype(np.int32)
+        if recipe.task == "multi_operand" and not recipe.scratchpad:
+            ids = ids[:1]          # level 2 is all zeros without the scratchpad
+    return toks, ids, np.asarray(tgt, bool)
+
+
+def _pad_stack(examples, T=None):
+    T = T or max(len(t) for t, _, _ in examples)
+    L = examples[0][1].shape[0]
+    n = len(examples)
+    toks = np.zeros((n, T), np.int32)
+    ids = np.zeros((n, L, T), np.int32)
+    tgt = np.zeros((n, T), bool)
+    for i, (t, p, m) in enumerate(examples):
+        toks[i, :len(t)] = t
+        ids[i, :, :len(t)] = p
+        tgt[i, :len(t)] = m
+    return toks, ids, tgt
+
+
+def make_pool(recipe: Recipe, n: int, rng: np.random.Generator):
+    """``n`` training examples written with start 1, right-padded to a common length.
+    Returns a dict of numpy arrays: tokens [n, T], ids [n, L, T], target [n, T],
+    max_id [n, L] (largest ID per level, for the random offset)."""
+    ex = [encode(recipe, sample_operands(recipe, rng)) for _ in range(n)]
+    toks, ids, tgt = _pad_stack(ex)
+    max_id = ids.max(axis=2) if ids.shape[1] else np.zeros((n, 0), np.int32)
+    need = np.array(recipe.table_sizes) - 1
+    if ids.shape[1] and np.any(max_id.max(axis=0) > need):
+        raise ValueError(f"max_position too small for train_digits/train_operands: the pool needs "
+                         f"IDs up to {max_id.max(axis=0).tolist()} > tables {need.tolist()}")
+    return {"tokens": toks, "ids": ids, "target": tgt, "max_id": max_id.astype(np.int32)}
+
+
+def _shift_ids(key, ids, max_id, table_sizes):
+    """Random start per example and level: shift every nonzero ID by s - 1 with s uniform such
+    that the largest ID stays inside the table (repository's training offsets)."""
+    if ids.shape[1] == 0:
+        return ids
+    lim = jnp.asarray(np.array(table_sizes) - 1)[None, :] - max_id          # [B, L] max shift
+    u = jax.random.uniform(key, lim.shape)
+    shift = jnp.floor(u * (lim + 1)).astype(ids.dtype)
+    return jnp.where(ids > 0, ids + shift[:, :, None], 0)
+
+
+def _shuffle_ids(key, ids):
+    """Mutated control: permute each example's IDs along the sequence (BOS keeps column 0)."""
+    B, L, T = ids.shape
+    perm = jnp.argsort(jax.random.uniform(key, (B, T - 1)), axis=1) + 1
+    perm = jnp.concatenate([jnp.zeros((B, 1), perm.dtype), perm], axis=1)
+    return jnp.take_along_axis(ids, perm[:, None, :], axis=2)
+
+
+# ---------------------------------------------------------------- training
+
+def _optimizer(recipe: Recipe):
+    sched = optax.warmup_cosine_decay_schedule(
+        0.0, recipe.lr, max(1, min(recipe.warmup, recipe.steps - 1)), recipe.steps,
+        end_value=recipe.lr * recipe.min_lr_ratio)
+    return optax.chain(optax.clip_by_global_norm(recipe.clip),
+                       optax.adamw(sched, b1=0.9, b2=0.98, weight_decay=recipe.weight_decay))
+
+
+def make_trainer(recipe: Recipe, pool: dict, seed: int = 0):
+    """The jitted training machinery of a recipe: returns ``(state, run_chunk, cfg)`` where
+    ``state = (params, opt_state)`` and ``run_chunk(params, opt_state, keys [n, 2]) -> (params,
+    opt_state, losses [n])`` runs ``n`` AdamW steps in one ``lax.scan``. Each step draws ``batch``
+    examples from ``pool`` and a fresh random start per example and level (the repository's
+    training offsets); the ``"shuffled"`` control also permutes the IDs."""
+    cfg = model_config(recipe)
+    params = init_params(jax.random.PRNGKey(seed), cfg)
+    opt = _optimizer(recipe)
+    opt_state = opt.init(params)
+    P = {k: jnp.asarray(v) for k, v in pool.items()}
+    N = pool["tokens"].shape[0]
+    sizes = recipe.table_sizes
+    shuffled = recipe.positions == "shuffled"
+
+    def step(carry, k):
+        params, opt_state = carry
+        ki, ks, kp = jax.random.split(k, 3)
+        idx = jax.random.randint(ki, (recipe.batch,), 0, N)
+        toks, ids, tgt, mx = P["tokens"][idx], P["ids"][idx], P["target"][idx], P["max_id"][idx]
+        ids = _shift_ids(ks, ids, mx, sizes)
+        if shuffled:
+            ids = _shuffle_ids(kp, ids)
+        loss, g = jax.value_and_grad(loss_fn)(params, toks, ids, tgt, cfg)
+        upd, opt_state = opt.update(g, opt_state, params)
+        return (optax.apply_updates(params, upd), opt_state), loss
+
+    @jax.jit
+    def run_chunk(params, opt_state, keys):
+        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), keys)
+        return params, opt_state, losses
+
+    return (params, opt_state), run_chunk, cfg
+
+
+def train(recipe: Recipe, seed: int = 0, *, chunk: int = 100, time_limit: float | None = None,
+          log=None, pool=None):
+    """Train a model on ``recipe`` from seed ``seed`` (pool, initialisation and batches).
+
+    Every step draws ``batch`` examples from a pool of ``pool_size`` (start-1) examples and a fresh
+    random start per example and level; AdamW (b1 0.9, b2 0.98, gradient clip) with linear
+    warm-up and cosine decay to ``min_lr_ratio * lr`` (the repository's recipe shape [V-code], our
+    constants). Steps run in jitted ``lax.scan`` chunks of ``chunk``. ``time_limit`` (seconds)
+    stops early after a chunk (recorded in the history as ``steps_done``).
+    Returns ``(params, cfg, history)``; history has ``loss`` per step, ``steps_done``, ``seconds``.
+    """
+    rng = np.random.default_rng(seed)
+    pool = pool if pool is not None else make_pool(recipe, recipe.pool_size, rng)
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), 1)
+    (params, opt_state), run_chunk, cfg = make_trainer(recipe, pool, seed=seed)
+    losses, done, t0 = [], 0, time.perf_counter()
+    while done < recipe.steps:
+        n = min(chunk, recipe.steps - done)
+        key, kc = jax.random.split(key)
+        params, opt_state, ls = run_chunk(params, opt_state, jax.random.split(kc, n))
+        losses.append(np.asarray(ls))
+        done += n
+        el = time.perf_counter() - t0
+        if log is not None:
+            log(f"step {done}/{recipe.steps} loss {float(ls[-1]):.4f} {el:.0f}s")
+        if time_limit is not None and el > time_limit:
+            break
+    hist = {"loss": np.concatenate(losses), "steps_done": done,
+            "seconds": time.perf_counter() - t0}
+    return params, cfg, hist
+
+
+# ---------------------------------------------------------------- evaluation
+
+@partial(jax.jit, static_argnames=("cfg",))
+def _eval_batch(params, toks, ids, tgt, cfg):
+    ok = token_correct(params, toks, ids, tgt, cfg)
+    em = jnp.all(ok, axis=1)
+    # the EOS slot is the last target of each row
+    T = toks.shape[1]
+    last = T - 1 - jnp.argmax(tgt[:, ::-1], axis=1)
+    eos_ok = jnp.take_along_axis(ok, last[:, None], axis=1)[:, 0]
+    col = jnp.arange(T)[None, :]
+    digits_ok = jnp.all(ok | (col == last[:, None]), axis=1)
+    return em, digits_ok, eos_ok
+
+
+def evaluate(params, cfg: TransformerConfig, recipe: Recipe, digits: int, operands: int = 2,
+             n: int = 500, seed: int = 1234, batch: int = 250):
+    """Teacher-forced exact match on ``n`` fresh problems with exactly ``digits`` digits in each of
+    ``operands`` operands, start ID 1 (the repository's evaluation). Returns a dict with ``em``
+    (whole response, EOS included), ``digits_only`` (all but the EOS slot) and ``eos`` accuracy.
+    Raises ValueError when the problem needs IDs beyond the position tables."""
+    rng = np.random.default_rng(seed + 7919 * digits + 104729 * operands)
+    ex = [encode(recipe, sample_operands(recipe, rng, digits=digits, operands=operands))
+          for _ in range(n)]
+    toks, ids, tgt = _pad_stack(ex)
+    if ids.shape[1]:
+        need = ids.max(axis=(0, 2))
+        if np.any(need > np.array(recipe.table_sizes) - 1):
+            raise ValueError(f"digits={digits}, operands={operands} needs position IDs "
+                             f"{need.tolist()} beyond the tables {[s - 1 for s in recipe.table_sizes]}")
+    if recipe.positions == "shuffled":
+        ids = np.asarray(_shuffle_ids(jax.random.PRNGKey(seed), jnp.asarray(ids)))
+    res = [[], [], []]
+    for i in range(0, n, batch):
+        out = _eval_batch(params, jnp.asarray(toks[i:i + batch]), jnp.asarray(ids[i:i + batch]),
+                          jnp.asarray(tgt[i:i + batch]), cfg)
+        for r, o in zip(res, out):
+            r.append(np.asarray(o))
+    em, dig, eos = (np.concatenate(r) for r in res)
+    return {"em": float(em.mean()), "digits_only": float(dig.mean()), "eos": float(eos.mean())}
+
+
+def run(recipe: Recipe, seed: int, eval_digits, eval_operands=(2,), *, n_eval: int = 500,
+        cache_dir: str | None = None, time_limit: float | None = None, log=None) -> dict:
+    """Train ``recipe`` with ``seed`` and evaluate exact match on the grid
+    ``eval_digits x eval_operands``. Returns a dict of numpy arrays: ``em``, ``digits_only``,
+    ``eos`` of shape [len(eval_digits), len(eval_operands)], ``loss`` (per step), and scalars
+    ``train_seconds``, ``steps_done``. With ``cache_dir`` the result is stored as / loaded from an
+    npz keyed by the recipe, seed and grid (so a full-budget verdict can be re-reported without
+    retraining)."""
+    eval_digits, eval_operands = tuple(int(x) for x in eval_digits), tuple(int(x) for x in eval_operands)
+    path = None
+    if cache_dir:
+        import hashlib
+        h = hashlib.sha1(f"{recipe.key()}|{seed}|{eval_digits}|{eval_operands}|{n_eval}"
+                         .encode()).hexdigest()[:16]
+        path = os.path.join(cache_dir, f"arith_{h}.npz")
+        if os.path.exists(path):
+            with np.load(path) as z:
+                return {k: z[k] for k in z.files}
+    params, cfg, hist = train(recipe, seed, time_limit=time_limit, log=log)
+    shape = (len(eval_digits), len(eval_operands))
+    out = {k: np.zeros(shape) for k in ("em", "digits_only", "eos")}
+    for i, nd in enumerate(eval_digits):
+        for j, m in enumerate(eval_operands):
+            r = evaluate(params, cfg, recipe, nd, m, n=n_eval, seed=seed + 1000)
+            for k in out:
+                out[k][i, j] = r[k]
+    out.update(loss=hist["loss"], train_seconds=np.float64(hist["seconds"]),
+               steps_done=np.int64(hist["steps_done"]), eval_digits=np.array(eval_digits),
+               eval_operands=np.array(eval_operands),
+               recipe=np.array(json.dumps(dataclasses.asdict(recipe))))
+    if path:
+        os.makedirs(cache_dir, exist_ok=True)
+        tmp = path + ".tmp.npz"
+        np.savez(tmp, **out)
+        os.replace(tmp, path)
+    return out
