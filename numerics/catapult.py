@@ -218,14 +218,14 @@ def sharpness_along(loss_fn, ws, data):
     """Dense-Hessian sharpness (largest eigenvalue) at each row of ``ws`` (k, p), for small models (p up to a
     few hundred). Hessians by :func:`numerics.hessian.full_hessian` (vmapped, jitted), the top
     eigenvalue by LAPACK (``scipy.linalg.eigh`` restricted to the largest one; on CPU this is ~10x faster
-    than ``jnp.linalg.eigvalsh``). Returns a numpy array (k,)."""
+    than ``jnp.linalg.eigvalsh``). Returns a numpy array (k,); NaN where the Hessian is not finite (diverged)."""
     import scipy.linalg
 
     ws = jnp.asarray(ws)
     Hs = np.asarray(_batched_hessian(loss_fn)(ws, data))
     p = ws.shape[1]
     return np.array([scipy.linalg.eigh(H, eigvals_only=True, subset_by_index=[p - 1, p - 1])[0]
-                     for H in Hs])
+                     if np.all(np.isfinite(H)) else np.nan for H in Hs])
 
 
 @functools.lru_cache(maxsize=None)
@@ -238,19 +238,27 @@ def one_step_spectral_radius(method: str, eta: float, beta: float, lam: float, c
     """Spectral radius of one optimiser step on ``L = lam w^2 / 2`` (constant learning rate): the Jacobian of
     the map ``(w, optimiser state) -> (w', state')`` of the optax update, by ``jax.jacfwd``, then its
     largest |eigenvalue| (numpy). The iteration is linearly stable iff this is < 1."""
-    opt = momentum_optimizer(float(eta), float(beta), method, convention)
-    w0 = jnp.ones(1, dtype=jnp.float64)
-    state0 = opt.init(w0)
-    flat0, unravel = ravel_pytree((w0, state0))
-
-    def F(flat):
-        w, s = unravel(flat)
-        g = lam * w
-        u, s2 = opt.update(g, s, w)
-        return ravel_pytree((optax.apply_updates(w, u), s2))[0]
-
-    J = np.asarray(jax.jacfwd(F)(flat0))
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    J = np.asarray(_step_jacobian(method, convention)(float(eta), float(beta), float(lam)))
     return float(np.max(np.abs(np.linalg.eigvals(J))))
+
+
+@functools.lru_cache(maxsize=None)
+def _step_jacobian(method, convention):
+    def jac(eta, beta, lam):
+        opt = momentum_optimizer(eta, beta, method, convention)
+        w0 = jnp.ones(1, dtype=jnp.float64)
+        flat0, unravel = ravel_pytree((w0, opt.init(w0)))
+
+        def F(flat):
+            w, s = unravel(flat)
+            u, s2 = opt.update(lam * w, s, w)
+            return ravel_pytree((optax.apply_updates(w, u), s2))[0]
+
+        return jax.jacfwd(F)(flat0)
+
+    return jax.jit(jac)
 
 
 # ------------------------------------------------------------------------------------ stage model
