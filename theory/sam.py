@@ -340,9 +340,19 @@ def limit_cycle_amplitude(eta_v, lam_v, rho_v) -> float:
     (the condition under which the cycle exists and attracts)."""
     e, l, r = _num("eta", eta_v), _num("lam", lam_v), _num("rho", rho_v, allow_zero=True)
     s = e * l
-    if not limit_cycle_condition_expr().contains(sp.Float(s)) == sp.true:
+    lo, hi, lo_open, hi_open = _lc_interval()
+    if not ((lo < s if lo_open else lo <= s) and (s < hi if hi_open else s <= hi)):
         raise ValueError(f"need 0 < eta*lam < 2 for the SAM 2-cycle; got eta*lam = {s}")
     return float(_lc_float()(e, l, r))
+
+
+@functools.lru_cache(maxsize=None)
+def _lc_interval():
+    """Float end points of the derived condition set (an interval in s = eta*lam)."""
+    iv = limit_cycle_condition_expr()
+    if not isinstance(iv, sp.Interval):
+        raise AssertionError(f"expected an interval, sympy found {iv}")
+    return float(iv.start), float(iv.end), bool(iv.left_open), bool(iv.right_open)
 
 
 @functools.lru_cache(maxsize=None)
@@ -389,7 +399,7 @@ def stuck_point_gradient_sq(beta_v, rho_v) -> float:
     cosine example of brief A.3.2 (L2) [D], for every eta in (0, 1/beta]. Shows the beta^2 rho^2 term of
     the nonconvex rates (and of D1) is unavoidable up to a constant."""
     b, r = _num("beta", beta_v), _num("rho", rho_v)
-    return float(stuck_point_gradient_sq_expr().subs({beta: b, rho: r}))
+    return float(_lambdified("stuck", (beta, rho))(b, r))
 
 
 # ------------------------------------------------------------------------- (L3) the stochastic floor
@@ -422,7 +432,7 @@ def stochastic_floor(lam_v, rho_v, p_v) -> float:
     l, r, pv = _num("lam", lam_v), _num("rho", rho_v, allow_zero=True), _num("p", p_v, allow_zero=True)
     if not 0 <= pv <= 1:
         raise ValueError(f"p must satisfy 0 <= p <= 1, got {p_v}")
-    return float(stochastic_floor_expr().subs({lam: l, rho: r, p: pv}))
+    return float(_lambdified("floor", (lam, rho, p))(l, r, pv))
 
 
 def stochastic_gap_expr() -> tuple[sp.Expr, sp.Symbol]:
@@ -439,9 +449,18 @@ def stochastic_gap(eta_v, lam_v, rho_v, p_v, noise_var) -> float:
     e, l = _num("eta", eta_v), _num("lam", lam_v)
     if not e * l < 2:
         raise ValueError(f"need 0 < eta*lam < 2 for a stationary law; got eta*lam = {e * l}")
-    gap, V = stochastic_gap_expr()
-    return float(gap.subs({eta: e, lam: l, rho: _num("rho", rho_v, allow_zero=True),
-                           p: _num("p", p_v, allow_zero=True), V: _num("noise_var", noise_var, allow_zero=True)}))
+    V = stochastic_gap_expr()[1]
+    fn = _lambdified("gap", (eta, lam, rho, p, V))
+    return float(fn(e, l, _num("rho", rho_v, allow_zero=True), _num("p", p_v, allow_zero=True),
+                    _num("noise_var", noise_var, allow_zero=True)))
+
+
+@functools.lru_cache(maxsize=None)
+def _lambdified(name, args):
+    """Float versions of the derived expressions (compiled once with sympy.lambdify)."""
+    expr = {"stuck": stuck_point_gradient_sq_expr, "floor": stochastic_floor_expr,
+            "gap": lambda: stochastic_gap_expr()[0]}[name]()
+    return sp.lambdify(args, expr, "math")
 
 
 # ----------------------------------------------------------------------------------------- USAM control
