@@ -35,14 +35,14 @@ FAST_ADD = Recipe(task="addition", positions="coupled", train_digits=(1, 4), max
                   d_model=64, n_heads=2, steps=1500, batch=64, lr=3e-3, warmup=50,
                   pool_size=5000)
 FULL_ADD = Recipe(task="addition", positions="coupled", train_digits=(1, 5), max_position=16,
-                  d_model=256, n_heads=2, d_ff=512, steps=3000, batch=128, lr=1e-3, warmup=100,
+                  d_model=128, n_heads=2, d_ff=512, steps=1500, batch=128, lr=2e-3, warmup=100,
                   pool_size=20000)
 FAST_MO = Recipe(task="multi_operand", positions="coupled", scratchpad=True, train_digits=(1, 3),
                  train_operands=(2, 3), max_position=10, max_position2=8, d_model=64, n_heads=4,
                  steps=1200, batch=64, lr=3e-3, warmup=50, pool_size=5000)
-FULL_MO = Recipe(task="multi_operand", positions="coupled", scratchpad=True, train_digits=(1, 4),
-                 train_operands=(2, 4), max_position=14, max_position2=12, d_model=128, n_heads=4,
-                 steps=3000, batch=64, lr=2e-3, warmup=100, pool_size=20000)
+FULL_MO = Recipe(task="multi_operand", positions="coupled", scratchpad=True, train_digits=(1, 3),
+                 train_operands=(2, 3), max_position=12, max_position2=10, d_model=64, n_heads=4,
+                 steps=1500, batch=64, lr=3e-3, warmup=50, pool_size=10000)
 SEEDS_FULL = (0, 1, 2)
 
 
