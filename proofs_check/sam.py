@@ -98,7 +98,7 @@ def d1_descent(budget, seed, mutation):
     avg = gs[:, :T].mean(1)
     avg_bound = np.array([ts.d1_average_bound(f0 - lb, e, T, b, r)
                           for f0, lb, e, b, r in zip(fs[:, 0], f_lb, etas, beta, rr)])
-    avg_ok = bool(np.all(avg <= scale * avg_bound + TOL) if scale == 1.0 else True)
+    avg_ok = bool(np.all(avg <= scale * avg_bound + TOL))
     return verdict_from(worst <= TOL and avg_ok, bound=TOL, observed=worst, margin=TOL - worst,
                         message="max over steps/instances of f(x+) - f(x) + (eta/2)||g||^2 - (eta/2)beta^2 rho^2",
                         details={"n_runs": int(len(etas)) + len(etq), "steps": T,
