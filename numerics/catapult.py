@@ -50,12 +50,15 @@ CONVENTIONS = ("paper", "optax_sgd", "ema")
 def lr_schedule(eta, warmup: int = 0):
     """Learning-rate schedule ``eta_t`` (paper eq. (1) allows a time-varying ``eta_t``): constant ``eta`` for
     ``warmup <= 1``, else the linear warm-up ``eta_t = eta (t + 1)/warmup`` for ``t < warmup`` and ``eta``
-    after (``optax.linear_schedule``). ``eta`` may be a traced JAX value."""
+    after (``optax.linear_schedule``, evaluated on a float64 step count). ``eta`` may be a traced JAX value."""
     if int(warmup) != warmup or warmup < 0:
         raise ValueError(f"warmup must be a non-negative integer number of steps; got {warmup!r}")
     if warmup <= 1:
         return optax.constant_schedule(eta)
-    return optax.linear_schedule(init_value=eta / warmup, end_value=eta, transition_steps=warmup - 1)
+    base = optax.linear_schedule(init_value=eta / warmup, end_value=eta, transition_steps=warmup - 1)
+    # optax counts steps in int32 and the schedule then evaluates in float32 (eta_t off by ~1e-7 relative);
+    # evaluate it on a float64 count so the whole run stays float64
+    return lambda count: base(jnp.asarray(count, dtype=jnp.float64))
 
 
 def momentum_optimizer(schedule, beta, method: str = "heavy_ball", convention: str = "paper"):
