@@ -30,6 +30,7 @@ Stable API (additive changes only)
                        are overwritten; position IDs of the generated slots come from ``pos_ids``,
                        which a coupled format knows in advance).
 ``param_count(params) -> int``.
+``forward_jit``        ``jax.jit(forward)`` with ``cfg`` and ``return_intermediates`` static.
 
 Conventions
 -----------
@@ -73,7 +74,7 @@ import numpy as np
 
 import numerics  # noqa: F401  (enables float64)
 
-__all__ = ["TransformerConfig", "init_params", "forward", "loss_fn", "token_correct",
+__all__ = ["TransformerConfig", "init_params", "forward", "forward_jit", "loss_fn", "token_correct",
            "exact_match", "greedy_decode", "param_count"]
 
 _ACTIVATIONS = ("relu", "gelu")
@@ -273,6 +274,9 @@ def forward(params, tokens, pos_ids, cfg: TransformerConfig, *, pos_vectors=None
     if return_intermediates:
         return logits, {"attn": attn_ws, "residual": resid, "final": final}
     return logits
+
+
+forward_jit = jax.jit(forward, static_argnames=("cfg", "return_intermediates"))
 
 
 def loss_fn(params, tokens, pos_ids, target_mask, cfg: TransformerConfig):
