@@ -39,7 +39,7 @@ import numpy as np
 from numerics import arithmetic as ar
 from numerics import transformer as tf
 from numerics.position_coupling import (ResidualSpace, _forward_inter, _token_correct, binary_code,
-                                        make_batch)
+                                        fixed_point_decode, make_batch)
 
 __all__ = ["MultiConstruction", "build", "position_tables", "evaluate", "greedy_correct",
            "attention_weights", "add_many", "SPACE_NAMES", "default_M"]
@@ -213,12 +213,14 @@ def evaluate(c: MultiConstruction, examples: list[ar.Example], *, greedy: bool =
     exact, errs, gex = [], [], []
     for i in range(0, len(examples), chunk):
         part = examples[i:i + chunk]
+        k = len(part)
+        part = part + part[:1] * (chunk - k)        # one batch shape: one compilation
         tok, pos, mask, _ = make_batch(part, pad_len=T)
-        ok = np.asarray(_token_correct(c.params, tok, pos, mask, c.cfg))
+        ok = np.asarray(_token_correct(c.params, tok, pos, mask, c.cfg))[:k]
         exact += list(ok.all(axis=1))
         errs += list((~ok).sum(axis=1))
         if greedy:
-            gex += list(greedy_correct(c, part, pad_len=T))
+            gex += list(greedy_correct(c, part, pad_len=T)[:k])
     out = {"exact": np.array(exact), "token_errors": np.array(errs)}
     if greedy:
         out["greedy_exact"] = np.array(gex)
@@ -251,8 +253,7 @@ def add_many(operands, P1: int = 6, P2: int = 5, M: float | None = None) -> int:
         raise ValueError(f"{len(operands)} operands of width {ex.meta['L']} exceed the capacity "
                          f"(count <= 2^P2 - 1 = {2 ** P2 - 1}, width <= 2^P1 - 2 = {2 ** P1 - 2})")
     tok, pos, _, ql = make_batch([ex])
-    prompt = np.where(np.arange(tok.shape[1])[None] < ql[:, None], tok, 0)
-    gen = ar.decode(np.asarray(tf.greedy_decode(c.params, prompt, pos, ql, c.cfg))[0])
+    gen = ar.decode(np.asarray(fixed_point_decode(c.params, tok, pos, ql, c.cfg)[0])[0])
     resp = gen[ql[0]:]
     if ar.EOS not in resp:
         raise RuntimeError("the construction did not emit EOS (is M too small?)")

@@ -43,7 +43,7 @@ from numerics import arithmetic as ar
 from numerics import transformer as tf
 
 __all__ = ["ResidualSpace", "Construction", "binary_code", "position_table", "build", "make_batch",
-           "evaluate", "greedy_correct", "add", "attention_weights", "default_M", "SPACE_NAMES"]
+           "evaluate", "greedy_correct", "add", "fixed_point_decode", "attention_weights", "default_M", "SPACE_NAMES"]
 
 #: residual layout of the addition construction (name, size); POS_1, POS_2 have size P.
 SPACE_NAMES = (("NUM", 1), ("IS_BOS", 1), ("FULL_ONES", 1), ("PRE_SUM", 1), ("PRE_CARRY", 1),
@@ -272,32 +272,39 @@ def _check_table(c, examples):
 
 
 def evaluate(c: Construction, examples: list[ar.Example], *, greedy: bool = False,
-             chunk: int = 1) -> dict:
+             chunk: int = 1, pad_len: int | None = None) -> dict:
     """Teacher-forced (and optionally greedy) exactness of the construction on ``examples``.
 
     Returns ``{"exact": bool [B] (every response token, EOS included, is the argmax),
     "token_errors": int [B], "greedy_exact": bool [B] (if ``greedy``)}``. Examples are run
-    ``chunk`` at a time (long sequences: the attention matrix is T x T per head)."""
+    ``chunk`` at a time (long sequences: the attention matrix is T x T per head), all right-padded
+    to ``pad_len`` (default: the longest example), so one compilation serves every chunk; causal
+    attention makes right padding harmless."""
     _check_table(c, examples)
+    T = pad_len or max(e.T for e in examples)
     exact, errs, gex = [], [], []
     for i in range(0, len(examples), chunk):
         part = examples[i:i + chunk]
-        tok, pos, mask, ql = make_batch(part)
-        ok = np.asarray(_token_correct(c.params, tok, pos, mask, c.cfg))
+        k = len(part)
+        part = part + part[:1] * (chunk - k)        # keep one batch shape too
+        tok, pos, mask, ql = make_batch(part, pad_len=T)
+        ok = np.asarray(_token_correct(c.params, tok, pos, mask, c.cfg))[:k]
         exact += list(ok.all(axis=1))
         errs += list((~ok).sum(axis=1))
         if greedy:
-            gex += list(greedy_correct(c, part))
+            gex += list(greedy_correct(c, part, pad_len=T)[:k])
     out = {"exact": np.array(exact), "token_errors": np.array(errs)}
     if greedy:
         out["greedy_exact"] = np.array(gex)
     return out
 
 
-def greedy_correct(c: Construction, examples: list[ar.Example]) -> np.ndarray:
-    """bool [B]: greedy decoding from the prompt reproduces the whole response (EOS included)."""
+def greedy_correct(c: Construction, examples: list[ar.Example],
+                   pad_len: int | None = None) -> np.ndarray:
+    """bool [B]: greedy decoding (:func:`numerics.transformer.greedy_decode`) from the prompt
+    reproduces the whole response, EOS included."""
     _check_table(c, examples)
-    tok, pos, mask, ql = make_batch(examples)
+    tok, pos, mask, ql = make_batch(examples, pad_len=pad_len)
     prompt = np.where(np.arange(tok.shape[1])[None] < ql[:, None], tok, 0)
     gen = np.asarray(tf.greedy_decode(c.params, prompt, pos, ql, c.cfg))
     return np.array([(gen[i, :e.T] == tok[i, :e.T]).all() for i, e in enumerate(examples)])
@@ -318,12 +325,40 @@ def add(a, b, P: int = 10, M: float | None = None, *, numbering: str = "repo",
                          f"2^P - 2 = {2 ** c.P - 2}")
     ex = ar.addition(a, b, numbering=c.numbering)
     tok, pos, mask, ql = make_batch([ex])
-    prompt = np.where(np.arange(tok.shape[1])[None] < ql[:, None], tok, 0)
-    gen = np.asarray(tf.greedy_decode(c.params, prompt, pos, ql, c.cfg))[0]
-    resp = ar.decode(gen[ql[0]:])
+    gen, _ = fixed_point_decode(c.params, tok, pos, ql, c.cfg)
+    resp = ar.decode(np.asarray(gen)[0, ql[0]:])
     if ar.EOS not in resp:
         raise RuntimeError("the construction did not emit EOS (is M too small?)")
     return ar.read_reversed_number(resp[:resp.index(ar.EOS)])
+
+
+@partial(jax.jit, static_argnames=("cfg",))
+def _fixed_point(params, tok, pos, prompt_len, cfg):
+    T = tok.shape[1]
+    resp = jnp.arange(T)[None, :] >= prompt_len[:, None]
+    y0 = jnp.where(resp, 0, tok)
+
+    def body(state):
+        y, _, it = state
+        pred = jnp.argmax(tf.forward(params, y, pos, cfg)[:, :-1], axis=-1).astype(y.dtype)
+        ynew = jnp.where(resp, jnp.concatenate([y[:, :1], pred], axis=1), y)
+        return ynew, jnp.any(ynew != y), it + 1
+
+    y, _, it = jax.lax.while_loop(lambda s: s[1] & (s[2] <= T), body, (y0, True, 0))
+    return y, it
+
+
+def fixed_point_decode(params, tokens, pos_ids, prompt_len, cfg):
+    """Greedy decoding computed as the fixed point of ``y <- argmax forward(prompt + y)``.
+
+    Each sweep is one teacher-forced :func:`numerics.transformer.forward` over the whole sequence.
+    By causality, after k sweeps the first k response slots equal greedy decoding's, so the
+    iteration stops at the greedy output after at most (response length + 1) sweeps, usually far
+    fewer (a sweep fixes a whole run of slots whose prefix is already right). Returns
+    ``(tokens [B, T], sweeps)``; equal to :func:`numerics.transformer.greedy_decode` (tested)."""
+    tok = jnp.asarray(tokens)
+    pl = jnp.broadcast_to(jnp.asarray(prompt_len), (tok.shape[0],))
+    return _fixed_point(params, tok, jnp.asarray(pos_ids), pl, cfg)
 
 
 def attention_weights(c: Construction, example: ar.Example):

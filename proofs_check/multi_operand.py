@@ -1,0 +1,124 @@
+"""Claims of Cho et al., *Arithmetic Transformers Can Length-Generalize in Both Operand Length and
+Count* (ICLR 2025, arXiv:2410.15787): the explicit 1-layer, 4-head scratchpad adder with bi-level
+position coupling (Theorem 4.1 [V-poster]; construction of the brief §2.5 [D]), built in
+:mod:`numerics.multi_operand`, run through :func:`numerics.transformer.forward`, with capacities
+from :mod:`theory.multi_operand`. See ``docs/papers/multi_operand.md``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from numerics import arithmetic as ar
+from numerics import multi_operand as mo
+from theory import multi_operand as th
+
+from .core import claim, verdict_from
+
+ARXIV = "2410.15787"
+SLACK = 16   # extra table rows, so that random start IDs fit
+
+
+def _operands(rng, m, n, all9=False):
+    """m operands, the first of exactly n digits, the others of random length 1..n."""
+    if all9:
+        return ["9" * n] * m
+    lens = rng.integers(1, n + 1, size=m)
+    lens[0] = n
+    return ar._sample_numbers(rng, lens)
+
+
+def _case(rng, m, n, *, n_random, all9, random_starts):
+    exs = []
+    ops = [_operands(rng, m, n) for _ in range(n_random)] + ([_operands(rng, m, n, True)] if all9 else [])
+    for o in ops:
+        exs.append(ar.multi_operand_addition(o, start=(1, 1)))
+        if random_starts:
+            st = (int(rng.integers(1, SLACK + 1)), int(rng.integers(1, SLACK + 1)))
+            exs.append(ar.multi_operand_addition(o, start=st))
+    return exs
+
+
+def _pairs(budget):
+    return [(4, 3), (5, 4), (6, 5)] if budget == "fast" else [(4, 3), (5, 4), (6, 5), (7, 6)]
+
+
+@claim(id="multi_operand.scratchpad_exact", paper=ARXIV, theorem="Thm 4.1 (construction of brief §2.5)",
+       statement="The 1-layer 4-head construction with d = 19 + 2 P1 + 2 P2 writes every scratchpad "
+                 "exactly (each digit, '>' and the final EOS) up to 2^P2 - 1 operands and width "
+                 "2^P1 - 2, including all-9 operands, and fails just past either capacity: both "
+                 "capacities grow exponentially in d.",
+       source="derived", mutations=("count_plus_one", "width_plus_one", "next_threshold_perturbed"))
+def scratchpad_exact(budget, seed, mutation):
+    """Source: Theorem 4.1 (1 layer, d = O(log m + log n)) is the paper's [V-poster]; the 4-head
+    weights and the capacities m <= 2^P2 - 1, L <= 2^P1 - 2 (L the padded width) are derived here
+    [D] (theory.multi_operand). The brief expected "about 2^P2 - 3" operands; the construction is
+    exact at 2^P2 - 1 and fails at 2^P2 (finding: the brief's estimate was conservative).
+
+    For (P1, P2) in {(4,3), (5,4), (6,5)} (fast; plus (7,6) at full), M = hardness_needed(N) of the
+    longest example: random scratchpads at the largest count with 1- and 2-digit operands, at the
+    largest length for 2 and 3 operands, and at both maxima where the sequence stays short
+    (P1 <= 5), each with an all-9 instance, at start (1,1) and at random starts; teacher-forced
+    through numerics.transformer.forward; greedy decoding for (4,3). Required failures, same code:
+    2^P2 operands, and operands one digit longer than the length capacity. Measured (fast, seed 0):
+    all in-capacity scratchpads exact, every past-capacity group fails. Observed: min over pairs and
+    axes of (measured capacity / derived capacity), bound 1.
+    Twins: ``count_plus_one`` / ``width_plus_one`` move the in-capacity set one past the count /
+    length capacity; ``next_threshold_perturbed`` moves IS_LAST's ramp to (0.2, 0.3), so 1/3 reads
+    as "last operand"; each must be refuted."""
+    rng = np.random.default_rng(seed)
+    per, ratios, all_ok, past_fail = {}, [], True, True
+    arr_d, arr_m, arr_n = [], [], []
+    for P1, P2 in _pairs(budget):
+        mmax = th.count_capacity(P2) + (1 if mutation == "count_plus_one" else 0)
+        n2 = th.length_capacity(P1, 2) + (1 if mutation == "width_plus_one" else 0)
+        n3 = th.length_capacity(P1, 3) + (1 if mutation == "width_plus_one" else 0)
+        nr = 2 if budget == "fast" else 6
+        groups = [
+            _case(rng, mmax, 1, n_random=nr, all9=True, random_starts=True),
+            _case(rng, mmax, 2, n_random=1, all9=False, random_starts=True),
+            _case(rng, 2, n2, n_random=nr, all9=True, random_starts=True),
+            _case(rng, 3, n3, n_random=1, all9=True, random_starts=False),
+        ]
+        if P1 <= 5 or budget == "full":
+            nboth = th.length_capacity(P1, mmax) if mutation != "width_plus_one" else n2
+            groups.append(_case(rng, mmax, max(nboth, 1), n_random=0, all9=True,
+                                random_starts=False))
+        # just past each capacity (the same evaluation code below): must not be exact
+        past_m = _case(rng, th.count_capacity(P2) + 1, 1, n_random=2, all9=False, random_starts=False)
+        past_n = _case(rng, 2, th.length_capacity(P1, 2) + 1, n_random=2, all9=True,
+                       random_starts=False)
+        N = max(e.T for g in groups + [past_m, past_n] for e in g)
+        M = th.hardness_needed(N)
+        kw = {"next_thresholds": (0.2, 0.3)} if mutation == "next_threshold_perturbed" else {}
+        c = mo.build(P1, P2, M, max_positions=(2 ** P1 + SLACK + 2, 2 ** P2 + SLACK + 2), **kw)
+        ok, n_ex = True, 0
+        for gi, g in enumerate(groups):
+            r = mo.evaluate(c, g, chunk=4, greedy=(P1 == 4 and gi < 3), pad_len=N)
+            ex_ok = r["exact"] & r.get("greedy_exact", r["exact"])
+            ok &= bool(ex_ok.all())
+            n_ex += len(g)
+        all_ok &= ok
+        fm = not mo.evaluate(c, past_m, chunk=4, pad_len=N)["exact"].all()
+        fn = not mo.evaluate(c, past_n, chunk=4, pad_len=N)["exact"].all()
+        past_fail &= fm and fn
+        cap_m, cap_n = th.count_capacity(P2), th.length_capacity(P1, 2)
+        meas_m = cap_m if (ok and fm) else 0
+        meas_n = cap_n if (ok and fn) else 0
+        ratios += [meas_m / cap_m, meas_n / cap_n]
+        d = th.embedding_dim(P1, P2)
+        per[f"{P1},{P2}"] = {"d": d, "M": M, "longest_tokens": N, "examples": n_ex, "all_exact": ok,
+                             "count_capacity": cap_m, "length_capacity_at_2": cap_n,
+                             "fails_at_count+1": fm, "fails_at_length+1": fn}
+        arr_d.append(d)
+        arr_m.append(meas_m)
+        arr_n.append(meas_n)
+    # exponential growth: log2 of the measured capacities against d
+    slope_m = float(np.polyfit(arr_d, np.log2(np.maximum(arr_m, 1)), 1)[0])
+    passed = all_ok and past_fail
+    worst = float(min(ratios))
+    return verdict_from(
+        passed, bound=1.0, observed=worst, margin=worst - 1.0 if passed else -1.0,
+        message="measured/derived capacity (count and length), exact within, failing one past",
+        details={"per_pair": per, "log2_count_capacity_slope_per_d": slope_m},
+        arrays={"d": np.array(arr_d), "count_capacity": np.array(arr_m),
+                "length_capacity": np.array(arr_n)})
