@@ -130,7 +130,9 @@ def random_scsc_quadratic(key, d_x, d_y, mu_x, mu_y, L_x, L_y, L_xy, mu_xy=None)
     singular value. Returns (A, B, C)."""
     if d_x < 1 or d_y < 1:
         raise ValueError(f"dimensions must be >= 1, got d_x={d_x}, d_y={d_y}")
-    if not (0 < mu_x <= L_x and 0 < mu_y <= L_y and L_xy >= 0):
+    vals = (mu_x, mu_y, L_x, L_y, L_xy)
+    if all(isinstance(v, (int, float)) for v in vals) and not (
+            0 < mu_x <= L_x and 0 < mu_y <= L_y and L_xy >= 0):
         raise ValueError("need 0 < mu_x <= L_x, 0 < mu_y <= L_y, L_xy >= 0")
     k = jax.random.split(key, 8)
     m = min(d_x, d_y)

@@ -77,7 +77,7 @@ def _bisect(build, lo, hi, tol, verify):
         if ok:
             best = (hi, extract())
             break
-        lo, hi = hi, 2 * hi
+        lo, hi = hi, hi + 2 * (hi - lo) + tol
     if best is None:
         return None, probes
     while hi - lo > tol:
@@ -92,10 +92,12 @@ def _bisect(build, lo, hi, tol, verify):
     return best, probes
 
 
-def lyapunov_rate(M, tol: float = 1e-5, r_hi: float | None = None) -> Certificate | None:
-    """Smallest r (to ``tol``) with P >= I, M^T P M <= r^2 P, by bisection over r with one cvxpy
-    problem (r^2 a Parameter). Returns a :class:`Certificate` or None if nothing up to 2^8 r_hi
-    is certifiable."""
+def lyapunov_rate(M, tol: float = 1e-5, r_hi: float | None = None,
+                  r_lo: float = 0.0) -> Certificate | None:
+    """Smallest r (to ``tol``) with P >= I, M^T P M <= r^2 P, by bisection over r in
+    [r_lo, r_hi] with one cvxpy problem (r^2 a Parameter); r_hi is doubled while infeasible.
+    ``r_lo`` may be set to the spectral radius (no certificate exists below it). Returns a
+    :class:`Certificate` or None if nothing up to 2^8 r_hi is certifiable."""
     M = np.asarray(M, float)
     n = M.shape[0]
     if M.shape != (n, n):
@@ -109,7 +111,7 @@ def lyapunov_rate(M, tol: float = 1e-5, r_hi: float | None = None) -> Certificat
         cons = [P >> np.eye(n), (S + S.T) / 2 << 0]
         return cp.Problem(cp.Minimize(0), cons), (lambda: [P.value]), r2
 
-    best, probes = _bisect(build, 0.0, r_hi, tol,
+    best, probes = _bisect(build, r_lo, r_hi, tol,
                            lambda r, mats: mats[0] is not None and check_certificate([M], mats, r))
     if best is None:
         return None
@@ -118,7 +120,7 @@ def lyapunov_rate(M, tol: float = 1e-5, r_hi: float | None = None) -> Certificat
 
 def uniform_rate(M_of: Callable[[float], np.ndarray], thetas: Sequence[float],
                  basis: Sequence[Callable[[float], float]], tol: float = 1e-5,
-                 r_hi: float = 2.0) -> Certificate | None:
+                 r_hi: float = 2.0, r_lo: float = 0.0) -> Certificate | None:
     """Smallest r with one template P(theta) = sum_j basis_j(theta) P_j such that, for every theta
     in ``thetas``, P(theta) >= I and M(theta)^T P(theta) M(theta) <= r^2 P(theta).
 
@@ -146,7 +148,7 @@ def uniform_rate(M_of: Callable[[float], np.ndarray], thetas: Sequence[float],
         Ps = [sum(c * Q for c, Q in zip(ph, mats)) for ph in phis]
         return check_certificate(Ms, Ps, r)
 
-    best, probes = _bisect(build, 0.0, r_hi, tol, verify)
+    best, probes = _bisect(build, r_lo, r_hi, tol, verify)
     if best is None:
         return None
     return Certificate(rate=best[0], P=best[1], bisection=probes)

@@ -1,0 +1,184 @@
+"""Tests of the GDA slice (arXiv:2402.10475): claims at the fast budget, their mutated twins,
+closed forms against the brief's values, and property tests over random instances."""
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from numerics import gda as ng
+from proofs_check import claims_for
+from proofs_check import sdp
+from proofs_check.testing import assert_claim, assert_twin_refuted, claim_cases, twin_cases
+from theory import gda as tg
+
+CLAIMS = claims_for("gda")
+
+
+def test_six_claims_registered():
+    assert {c.id for c in CLAIMS} == {
+        "gda.bilinear_spectra", "gda.bilinear_alex_rate", "gda.sim_lower_bound",
+        "gda.upper_bounds", "gda.lyapunov_sdp", "gda.pepit_sim"}
+    assert all(c.mutations for c in CLAIMS)
+
+
+@pytest.mark.parametrize("c", claim_cases(CLAIMS))
+def test_claim(c):
+    assert_claim(c)
+
+
+@pytest.mark.parametrize("c,mutation", twin_cases(CLAIMS))
+def test_mutated_twin(c, mutation):
+    assert_twin_refuted(c, mutation)
+
+
+# ----------------------------------------------------------------------------- closed forms
+lam, p, g, d = tg.lam, tg.p, tg.gamma, tg.delta
+
+
+def test_charpoly_matches_brief_closed_form():
+    brief = (lam**3 + (g * d * p - 2) * lam**2 + (1 + (g + d) * p - 2 * g * d * p) * lam
+             + (1 - g) * (1 - d) * p)
+    assert sp.expand(tg.bilinear_charpoly().as_expr() - brief) == 0
+    # symmetric under gamma <-> delta
+    e = tg.bilinear_charpoly().as_expr()
+    assert sp.expand(e - e.subs({g: d, d: g}, simultaneous=True)) == 0
+
+
+def test_specialisations():
+    assert sp.expand(tg.sim_charpoly().as_expr() - lam * (lam**2 - 2 * lam + 1 + p)) == 0
+    assert sp.expand(tg.alt_charpoly().as_expr() - lam * (lam**2 + (p - 2) * lam + 1)) == 0
+    assert isinstance(tg.bilinear_charpoly(2, 1, sp.Rational(1, 2)), sp.Poly)
+
+
+def test_small_p_and_stability_interval():
+    assert sp.simplify(tg.small_p_modulus_sq() - (1 - (g + d - 2) * p)) == 0
+    upper, _ = tg.delta1_stability_interval()
+    assert sp.simplify(upper - 4 / (2 * g - 1)) == 0
+    assert float(upper.subs(g, 2)) == pytest.approx(4 / 3)
+    assert float(upper.subs(g, 3)) == pytest.approx(0.8)
+
+
+def test_alt_invariant_form_and_am_gm():
+    Q = tg.alt_conserved_form()
+    assert sp.simplify(Q - sp.Matrix([[1 / tg.alpha, -tg.sigma / 2], [-tg.sigma / 2, 1 / tg.beta]])) == sp.zeros(2)
+    M = tg.iteration_matrix("alt", "bilinear")
+    assert sp.simplify(M.T * Q * M - Q) == sp.zeros(2)
+    cert = tg.am_gm_certificate()
+    assert cert["identity_holds"] and cert["alt_le_2sim_identity"]
+
+
+def test_spectral_radius_known_values():
+    # Alex (2,1), alpha = beta = 1: rho = sqrt(1 - p) (brief B.4: 0.97468, 0.83666, 0.44721)
+    for q, want in ((0.05, 0.97468), (0.3, 0.83666), (0.8, 0.44721)):
+        r = tg.spectral_radius("alex", 1.0, 1.0, 2.0, 1.0, sigma=math.sqrt(q))
+        assert isinstance(r, float) and r == pytest.approx(want, abs=1e-5)
+    assert tg.spectral_radius("sim", 0.5, 0.5, sigma=1.0) == pytest.approx(math.sqrt(1.25))
+    assert tg.spectral_radius("alt", 0.5, 0.5, sigma=1.0) == pytest.approx(1.0)
+    # nilpotent at sigma = L_xy
+    assert tg.spectral_radius("alex", 1.0, 1.0, 2.0, 1.0, sigma=1.0) < 1e-4
+
+
+def test_value_errors():
+    with pytest.raises(ValueError, match="alpha"):
+        tg.spectral_radius("alex", -0.1, 1.0, sigma=1.0)
+    with pytest.raises(ValueError, match="kappa_x"):
+        tg.complexity("sim", 0.5, 2.0, 1.0)
+    with pytest.raises(ValueError, match="kappa_y"):
+        tg.step_sizes("alt", 1.0, 1.0, 2.0, 0.5, 1.0)
+    with pytest.raises(ValueError, match="method"):
+        tg.spectral_radius("foo", 0.1, 0.1, sigma=1.0)
+    with pytest.raises(ValueError, match="delta"):
+        tg.bilinear_charpoly(1, -1, 0.1)
+    with pytest.raises(ValueError):
+        ng.make_step(lambda x, y: x @ y, "alex", -1.0, 1.0)
+
+
+def test_complexity_table_values():
+    assert tg.complexity("sim", 10, 10, 3) == 29
+    assert tg.complexity("alt", 4, 9, 2) == pytest.approx(13 + 2 * 5)
+    assert tg.complexity("alex", 10, 10, 30, side="lower") == 50
+
+
+# ----------------------------------------------------------------------------- numerics
+def test_sim_lower_family_matches_brief_table():
+    # brief B.5: best-tuned Sim 1/(1 - rho) = 14.8, 106, 906 for kappa_xy = 3, 10, 30
+    for kxy_, want in ((3, 14.8), (10, 106), (30, 906)):
+        a, b, c = ng.three_block(10, 10, kxy_)
+        rho, _, _ = ng.tune_steps("sim", a, b, c)
+        assert 1 / (1 - rho) == pytest.approx(want, rel=0.01)
+
+
+def test_official_instance_reproduces_official_count_seed00():
+    a, b, c, x0, y0, (A, B, C, X0, Y0) = ng.official_instance(0, 0, 0.1, 0.1, 0.1, 1, 1, 1, 100, 100)
+    assert np.allclose(np.linalg.eigvalsh(A)[[0, -1]], [0.1, 1.0])
+    assert np.linalg.svd(B, compute_uv=False).min() > 0.1  # official: mu_xy not attained (d_x >= d_y)
+    hit, _, _ = ng.diag_hitting("alex", 1.0, 1.0, 1.6, 0.7, *(jnp.asarray(v) for v in (a, b, c, x0, y0)),
+                                1e-8, 1000)
+    assert int(hit) + 1 == 66  # the official tuned Alex count on seed (0, 0) (factor 1.0)
+
+
+def test_dense_and_block_forms_agree():
+    a, b, c, x0, y0, (A, B, C, X0, Y0) = ng.official_instance(0, 3, 0.1, 0.1, 0.1, 1, 1, 1, 20, 20)
+    xs, ys, _ = ng.run(ng.quadratic_f(A, B, C), X0, Y0, 40, "alex", 0.7, 0.7, 1.6, 0.7)
+    z = tuple(jnp.asarray(v) for v in (x0, y0, y0))
+    for _ in range(40):
+        z = ng.block_step("alex", 0.7, 0.7, 1.6, 0.7, *(jnp.asarray(v) for v in (a, b, c)), z)
+    assert float(xs[-1] @ xs[-1] + ys[-1] @ ys[-1]) == pytest.approx(float(z[0] @ z[0] + z[1] @ z[1]),
+                                                                      rel=1e-10)
+
+
+def test_random_quadratic_constants_attained():
+    A, B, C = ng.random_scsc_quadratic(jax.random.PRNGKey(3), 4, 3, 0.5, 2.0, 7.0, 9.0, 3.0)
+    ea, ec = np.linalg.eigvalsh(np.asarray(A)), np.linalg.eigvalsh(np.asarray(C))
+    assert ea[0] == pytest.approx(0.5) and ea[-1] == pytest.approx(7.0)
+    assert ec[0] == pytest.approx(2.0) and ec[-1] == pytest.approx(9.0)
+    assert np.linalg.norm(np.asarray(B), 2) == pytest.approx(3.0)
+    assert not np.allclose(np.asarray(A @ B), np.asarray(B @ C))  # not simultaneously diagonal
+
+
+def test_sdp_uniform_template_guard():
+    """Brief B.6 regression guard at a small grid: affine-in-sigma certifies, constant fails."""
+    Mf = lambda s: np.asarray(tg.block_iteration_matrix("alex", 1.0, 1.0, [[0.0]], [[s]], [[0.0]], 2.0, 1.0))
+    sig = np.linspace(0.3, 1.0, 8)
+    aff = sdp.uniform_rate(Mf, sig, (lambda s: 1.0, lambda s: s), tol=1e-4)
+    const = sdp.uniform_rate(Mf, sig, (lambda s: 1.0,), tol=1e-3)
+    assert aff.rate <= math.sqrt(1 - 0.09) + 1e-3
+    assert const.rate > 1.0
+
+
+# ----------------------------------------------------------------------------- properties
+@settings(max_examples=25, deadline=None)
+@given(gam=st.floats(0.0, 3.0), dlt=st.floats(0.0, 3.0), q=st.floats(1e-3, 2.0))
+def test_charpoly_roots_equal_jacobian_eigenvalues(gam, dlt, q):
+    """Eigenvalues of the autodiff Jacobian of the numerics step = roots of the derived cubic."""
+    s = math.sqrt(q)
+    J = np.asarray(ng.jacobian_at(lambda x, y: x[0] * y[0], jnp.zeros(1), jnp.zeros(1), "alex",
+                                  s, s, gam, dlt))
+    coeffs = [float(c) for c in tg.bilinear_charpoly(gam, dlt, q).all_coeffs()]
+    ev = np.sort_complex(np.linalg.eigvals(J))
+    rt = np.sort_complex(np.roots(coeffs).astype(complex))
+    assert np.max(np.abs(np.sort(np.abs(ev)) - np.sort(np.abs(rt)))) < 1e-6
+
+
+@settings(max_examples=20, deadline=None)
+@given(kx_=st.floats(1.0, 100.0), ky_=st.floats(1.0, 100.0), kxy_=st.floats(0.01, 100.0))
+def test_step_rules_converge_and_alt_below_twice_sim(kx_, ky_, kxy_):
+    a, b, c = ng.three_block(kx_, ky_, kxy_)
+    for m in ("sim", "alt", "alex"):
+        al, be = tg.step_sizes(m, 1.0, 1.0, kx_, ky_, kxy_)
+        assert tg.spectral_radius(m, al, be, 2.0, 1.0, A=np.diag(np.asarray(a)), B=np.diag(np.asarray(b)),
+                                  C=np.diag(np.asarray(c))) < 1.0
+    assert tg.complexity("alt", kx_, ky_, kxy_) <= 2 * tg.complexity("sim", kx_, ky_, kxy_) + 1e-9
+
+
+def test_theory_radius_equals_numerics_radius():
+    A, B, C = (np.asarray(m) for m in ng.random_scsc_quadratic(jax.random.PRNGKey(1), 3, 2, 1, 1, 5, 8, 4))
+    for m in ("sim", "alt", "alex", "eg"):
+        J = np.asarray(ng.jacobian_at(ng.quadratic_f(A, B, C), jnp.zeros(3), jnp.zeros(2), m, 0.05, 0.04))
+        assert tg.spectral_radius(m, 0.05, 0.04, 2.0, 1.0, A=A, B=B, C=C) == pytest.approx(
+            float(np.max(np.abs(np.linalg.eigvals(J)))), abs=1e-10)
