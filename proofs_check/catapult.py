@@ -128,6 +128,27 @@ def _heatmap_grid(budget):
     return rhos, betas
 
 
+def _index(values, v) -> int:
+    """Position of ``v`` in ``values`` (floats compared with a tolerance)."""
+    hits = np.flatnonzero(np.isclose(np.asarray(values, dtype=float), v, rtol=0, atol=1e-9))
+    if len(hits) != 1:
+        raise ValueError(f"{v} is not (uniquely) on the grid {list(values)}")
+    return int(hits[0])
+
+
+@functools.lru_cache(maxsize=None)
+def _toy_grid(budget, convention):
+    """Toy T over the heat-map grid (rho x beta), one vmapped scan; arrays shaped (len(rho), len(beta))."""
+    rhos, betas = _heatmap_grid(budget)
+    R, Bt = np.meshgrid(rhos, betas, indexing="ij")
+    runs = _toy_runs(tuple(R.ravel()), tuple(Bt.ravel()), TOY_STEPS[budget], convention, 0, 50)
+    out = {k: runs[k].reshape(R.shape) for k in ("S_inf", "thr", "S_over_thr")}
+    wf = runs["w_final"]
+    out["on_y0_arm"] = (np.abs(wf[:, 1]) < np.abs(wf[:, 0])).reshape(R.shape)
+    out.update(rho=np.asarray(rhos), beta=np.asarray(betas))
+    return out
+
+
 @claim(id="catapult.toy_monotone", paper=PAPER, theorem="brief B.4 / B.6.2 (toy T)",
        statement="On L(x,y) = (xy)^2/2 started at sharpness rho * 2(1+beta)/eta, the final normalised sharpness "
                  "S_inf eta/(2(1+beta)) strictly decreases in beta in {0, 0.5, 0.9} for rho in {1.02, 1.05}; at "
@@ -143,33 +164,29 @@ def toy_monotone(budget, seed, mutation):
     for beta = 0 / 0.5 / 0.9 (the brief's table to 3 digits). ``seed`` is unused (deterministic).
     Mutated twins: ``normalise_by_gd_threshold`` (divide by 2/eta for every beta: the convention trap);
     ``ema_convention`` (heavy ball with EMA momentum at the same eta: no catapult). Both must be refuted."""
-    rhos, betas = _heatmap_grid(budget)
-    R, Bt = np.meshgrid(rhos, betas, indexing="ij")
-    conv = "ema" if mutation == "ema_convention" else "paper"
-    runs = _toy_runs(tuple(R.ravel()), tuple(Bt.ravel()), TOY_STEPS[budget], conv, 0, 50)
-    S = runs["S_inf"].reshape(R.shape)
-    thr = runs["thr"].reshape(R.shape)
-    norm_thr = _thr(np.zeros(R.size)).reshape(R.shape) if mutation == "normalise_by_gd_threshold" else thr
+    runs = _toy_grid(budget, "ema" if mutation == "ema_convention" else "paper")
+    rhos, betas = list(runs["rho"]), list(runs["beta"])
+    S, thr = runs["S_inf"], runs["thr"]
+    norm_thr = np.full(S.shape, _thr(0.0)[0]) if mutation == "normalise_by_gd_threshold" else thr
     ratio = S / norm_thr
     table, diffs = {}, []
     for rho in (1.02, 1.05):
-        i = rhos.index(rho)
-        vals = [float(ratio[i, betas.index(b)]) for b in (0.0, 0.5, 0.9)]
+        i = _index(rhos, rho)
+        vals = [float(ratio[i, _index(betas, b)]) for b in (0.0, 0.5, 0.9)]
         table[str(rho)] = vals
         diffs += [vals[0] - vals[1], vals[1] - vals[2]]
     v105 = table["1.05"]
     extra = min(0.5 - v105[2], v105[0] - 0.9)
     margin = min(min(diffs), extra)
     passed = margin > 0
-    check_pts = [(rhos.index(r), betas.index(b)) for r in (1.02, 1.05) for b in (0.0, 0.5, 0.9)]
+    check_pts = [(_index(rhos, r), _index(betas, b)) for r in (1.02, 1.05) for b in (0.0, 0.5, 0.9)]
     guard = _guard_ok([S[i, j] for i, j in check_pts], [thr[i, j] for i, j in check_pts])
     return verdict_from(passed and guard, inconclusive=passed and not guard, bound=0.0, observed=min(diffs),
                         margin=margin,
                         message="min decrease of S_inf/thr between consecutive beta (> 0), rho in {1.02, 1.05}",
                         details={"S_over_thr": table, "guard_ok": guard, "beta": [0.0, 0.5, 0.9]},
                         arrays={"rho": np.array(rhos), "beta": np.array(betas), "S_over_thr": S / thr,
-                                "on_y0_arm": (np.abs(runs["w_final"][:, 1]) < np.abs(runs["w_final"][:, 0]))
-                                .reshape(R.shape)})
+                                "on_y0_arm": runs["on_y0_arm"]})
 
 
 @claim(id="catapult.gd_reflection", paper=PAPER, theorem="brief B.4 / B.6.3 (toy T, GD)",
@@ -179,12 +196,15 @@ def toy_monotone(budget, seed, mutation):
 def gd_reflection(budget, seed, mutation):
     """Source: [N] brief B.4 (the 'reflection rule' is the brief's observation on its toy, not the paper's).
     eta = 0.01, x0 = 1e-3, constant lr; guard as in ``catapult.toy_monotone``.
-    Observed (fast): S_inf/thr = 0.990, 0.979, 0.946, 0.885; max |error| = 0.0149 (at rho = 1.1).
+    Observed (fast): S_inf/thr = 0.990, 0.979, 0.946, 0.885; max |error| = 0.0152 (at rho = 1.1).
     Mutated twins: ``predict_threshold`` (predict S_inf/thr = 1: GD 'stops at the edge'); ``heavy_ball_beta0.5``
     (heavy ball with beta = 0.5 held to the same rule, where momentum catapults further). Both must be refuted."""
-    rhos = (1.01, 1.02, 1.05, 1.1) if budget == "fast" else (1.01, 1.02, 1.03, 1.05, 1.075, 1.1)
+    rhos = (1.01, 1.02, 1.05, 1.1) if budget == "fast" else (1.01, 1.02, 1.03, 1.05, 1.07, 1.1)
     beta = 0.5 if mutation == "heavy_ball_beta0.5" else 0.0
-    runs = _toy_runs(tuple(rhos), (beta,) * len(rhos), TOY_STEPS[budget], "paper", 0, 50)
+    runs = _toy_grid(budget, "paper")  # the heat-map runs (shared with catapult.toy_monotone)
+    ii = [_index(runs["rho"], r) for r in rhos]
+    j = _index(runs["beta"], beta)
+    runs = {k: runs[k][ii, j] for k in ("S_over_thr", "S_inf", "thr")}
     pred = np.ones(len(rhos)) if mutation == "predict_threshold" else 2.0 - np.asarray(rhos)
     err = np.abs(runs["S_over_thr"] - pred)
     tol = 0.02
@@ -293,7 +313,7 @@ def diagonal_network(budget, seed, mutation):
     Observed (fast, seeds 0-2): S_GD = 12.84 / 15.35 / 12.80, S_PHB = 9.66 / 10.00 / 10.39, ratios
     0.753 / 0.651 / 0.812 (brief: 0.70 / 0.61 / 0.54 on its data); final losses < 1e-28.
     FINDING (mechanism): at eta = 0.1 this is not a catapult in the brief's B.1 sense. Neither run reaches its
-    edge (max S eta/(2(1+beta)) along the run, seed 0, sharpness every 5 steps to t = 200: GD 0.70, PHB 0.37 = its
+    edge (max S eta/(2(1+beta)) along the run, seed 0, sharpness every 5 steps to t = 100: GD 0.70, PHB 0.37 = its
     initial value); GD's loss barely rises (largest one-step increase x1.06-1.11), PHB's by x3.2-6.0 in one
     step (no orders-of-magnitude spike). The flatter end point is there, the 'large catapult' is not.
     With optax.sgd's convention (lr applied after the momentum buffer; differs only during warm-up) the ratios
@@ -316,11 +336,11 @@ def diagonal_network(budget, seed, mutation):
         nohw = nc.train(nc.diagonal_network_loss, nc.diagonal_network_init(), data0, 0.1, 0.9,
                         method="heavy_ball", warmup=0, steps=steps, record_every=5)
         # iterates are recorded every 5 steps; the transient is in the first ~1000 steps: sharpness every 5 steps
-        # up to step 200, every 25 up to 1000, and at the end
+        # up to step 100, every 25 up to 1000, and at the end
         for name, out, b in (("gd_wu", res["gd"]["run0"], 0.0), ("hb_wu", res["heavy_ball"]["run0"], 0.9),
                              ("hb", nohw, 0.9)):
             ws = np.asarray(out["w"])
-            idx = np.r_[np.arange(0, 41), np.arange(45, 201, 5), len(ws) - 1]
+            idx = np.r_[np.arange(0, 21), np.arange(25, 201, 5), len(ws) - 1]
             arrays[f"{name}_loss"] = np.asarray(out["loss"])
             arrays[f"{name}_S"] = nc.sharpness_along(nc.diagonal_network_loss, ws[idx], data0)
             arrays[f"{name}_S_step"] = idx * 5
