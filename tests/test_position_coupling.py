@@ -1,0 +1,151 @@
+"""Position coupling (arXiv:2405.20671): claims 1, 2 and 4 of issue 5 with their mutated twins, the
+construction's closed forms (theory.position_coupling) and properties of the hand-built weights."""
+import jax
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from numerics import arithmetic as ar
+from numerics import position_coupling as pc
+from numerics import transformer as tf
+from proofs_check import claims_for
+from proofs_check.testing import assert_claim, assert_twin_refuted, claim_cases, twin_cases
+from theory import position_coupling as th
+
+CLAIMS = claims_for("position_coupling")
+
+
+@pytest.mark.parametrize("c", claim_cases(CLAIMS))
+def test_claim(c):
+    assert_claim(c)
+
+
+@pytest.mark.parametrize("c,mutation", twin_cases(CLAIMS))
+def test_mutated_twin(c, mutation):
+    assert_twin_refuted(c, mutation)
+
+
+# ------------------------------------------------------------------ closed forms
+
+def test_capacity_and_dimension():
+    assert str(th.capacity_expr()) == "2**P - 2"
+    assert [th.capacity(P) for P in (5, 8, 10)] == [30, 254, 1022]
+    assert th.embedding_dim(10) == 37 and th.code_length(37) == 10
+    # the recalled form of Theorem 5.1 [R]: n <= 2^{floor((d-17)/2)} - 2 for d >= 21
+    for d in range(21, 45):
+        assert th.capacity_of_d(d) == 2 ** ((d - 17) // 2) - 2
+    with pytest.raises(ValueError, match="d must be >= 21"):
+        th.capacity_of_d(20)
+    with pytest.raises(ValueError, match="P must be >= 2"):
+        th.capacity(1)
+
+
+def test_leak_bound_and_hardness():
+    import sympy as sp
+    assert sp.simplify(th.leak_bound_expr() - th.N * sp.exp(-2 * th.M)) == 0
+    assert th.tolerance_expr() == sp.Rational(1, 204)            # 0.15 / 30.6
+    # M = ln(204 N)/2; the brief measured exactness at P = 8 from M = 4 (sufficient here: 5.98)
+    assert th.hardness_needed(100) == pytest.approx(0.5 * np.log(204 * 100))
+    assert 5.9 < th.hardness_for_capacity(8) < 6.1
+    with pytest.raises(ValueError, match="M must be > 0"):
+        th.leak_bound(10, 0.0)
+
+
+def test_head_fractions_and_nope_pair():
+    assert {float(x) for x in th.HEAD_FRACTIONS["head2_carry"]} == {0.25, 1 / 3, 0.5}
+    a, b, d1, d2 = th.nope_pair()
+    assert sorted(a[:-1]) == sorted(b[:-1]) and a[-1] == b[-1] and d1 != d2
+
+
+# ------------------------------------------------------------------ the construction
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(2, 9), st.integers(0, 2 ** 9 - 1), st.integers(0, 2 ** 9 - 1))
+def test_binary_code_separation(P, p, q):
+    """<v(p), v(q)> = P if p = q mod 2^P, else <= P - 2: the 2M score gap of the heads."""
+    v, w = pc.binary_code(p, P), pc.binary_code(q, P)
+    ip = float(v @ w)
+    assert ip == P if (p - q) % 2 ** P == 0 else ip <= P - 2
+
+
+def test_named_layout():
+    c = pc.build(6)
+    assert c.d == 17 + 2 * 6 == c.cfg.d_model
+    assert c.cfg.n_heads == 2 and c.cfg.n_layers == 1 and c.cfg.d_ff == 82
+    names = c.space.names()
+    assert names[:6] == ["NUM", "IS_BOS", "FULL_ONES", "PRE_SUM", "PRE_CARRY", "PRE_EOS"]
+    assert names[6:16] == [f"SUM[{k}]" for k in range(10)] and names[16] == "IS_EOS"
+    # residual after the block on 653+49: PRE_SUM at '=' is 3+9, PRE_EOS at o_n is 1/2
+    ex = ar.addition(653, 49)
+    R = pc.residual(c, ex)
+    eq = ex.tokens.index("=")
+    assert R[eq, c.space.i("PRE_SUM")] == pytest.approx(12, abs=1e-3)
+    assert R[ex.T - 2, c.space.i("PRE_EOS")] == pytest.approx(0.5, abs=1e-3)
+    assert R[ex.T - 2, c.space.i("IS_EOS")] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_add_500_digit_numbers_notebook_acceptance():
+    rng = np.random.default_rng(7)
+    a = int("".join(map(str, rng.integers(1, 10, 500))))
+    b = int("".join(map(str, rng.integers(0, 10, 500))))
+    assert pc.add(a, b, P=10) == a + b
+    assert pc.add(0, 0, P=3) == 0
+    with pytest.raises(ValueError, match="at most 2\\^P - 2 = 6"):
+        pc.add(10 ** 7, 1, P=3)
+    with pytest.raises(ValueError, match="non-negative"):
+        pc.add(-1, 1, P=4)
+
+
+def test_fixed_point_decoding_equals_greedy_decode():
+    c = pc.build(5)
+    rng = np.random.default_rng(1)
+    exs = [ar.addition(*ar._sample_numbers(rng, rng.integers(1, 31, 2)),
+                       start=int(rng.integers(1, 2))) for _ in range(6)]
+    exs += [ar.addition("9" * 30, "1".rjust(30, "0"))]
+    tok, pos, mask, ql = pc.make_batch(exs)
+    prompt = np.where(np.arange(tok.shape[1])[None] < ql[:, None], tok, 0)
+    g1 = np.asarray(tf.greedy_decode(c.params, prompt, pos, ql, c.cfg))
+    g2, sweeps = pc.fixed_point_decode(c.params, tok, pos, ql, c.cfg)
+    for i, e in enumerate(exs):
+        assert (g1[i, :e.T] == np.asarray(g2)[i, :e.T]).all()
+        assert (g1[i, :e.T] == tok[i, :e.T]).all()
+    assert int(sweeps) <= max(e.T - e.query_len for e in exs) + 2
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10 ** 20), st.integers(0, 10 ** 20), st.integers(1, 20),
+       st.sampled_from(["repo", "paper"]))
+def test_start_offset_invariance(a, b, s, numbering):
+    """P = 6 (capacity 62): exact at any admissible start, in both numberings."""
+    c = _BUILT.setdefault(numbering, pc.build(6, numbering=numbering, max_position=80))
+    ex = ar.addition(a, b, start=s + (numbering == "paper"), numbering=numbering)
+    assert pc.evaluate(c, [ex], pad_len=80)["exact"].all()
+
+
+_BUILT = {}
+
+
+def test_paper_numbering_capacity():
+    c = pc.build(5, numbering="paper")
+    n = th.capacity(5)
+    exs = [ar.addition(a, b, numbering="paper", pad_to=n) for a, b in
+           [("9" * n, "1"), ("5" * n, "4" * (n - 1) + "5"), ("9" * n, "9" * n)]]
+    assert pc.evaluate(c, exs)["exact"].all()
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="P must be an integer >= 2"):
+        pc.build(1)
+    with pytest.raises(ValueError, match="M \\(softmax hardness\\) must be > 0"):
+        pc.build(4, M=0)
+    c = pc.build(3)
+    with pytest.raises(ValueError, match="max_position=8"):
+        pc.evaluate(c, [ar.addition(10 ** 7, 1)])
+
+
+def test_attention_map_shape():
+    c = pc.build(4)
+    W = pc.attention_weights(c, ar.addition(653, 49))
+    assert W.shape == (2, 14, 14)
+    assert np.allclose(W.sum(-1), 1.0) and np.allclose(np.triu(W[0], 1), 0.0)
