@@ -107,7 +107,7 @@ def heatmap(data):
     bx.axhline(1.0, color="k", ls=":", lw=1, label="stability edge")
     bx.set(xlabel="ρ = S_0 / (2(1+β)/η)", ylabel="S_∞ / (2(1+β)/η)", ylim=(-0.03, 1.05),
            title="larger β: larger sharpness drop")
-    bx.legend(fontsize=7, loc="lower left", ncol=2, framealpha=0.95)
+    bx.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
