@@ -74,8 +74,7 @@ def loss_expr(name: str) -> sp.Expr:
 
 @functools.cache
 def _dloss(name: str) -> sp.Expr:
-    return sp.simplify(sp.diff(loss_expr(name), p).rewrite(sp.tanh)) if name == "logcosh" \
-        else sp.simplify(sp.diff(loss_expr(name), p))
+    return sp.trigsimp(sp.diff(loss_expr(name), p))
 
 
 @functools.cache
@@ -116,7 +115,7 @@ def linear_net_map_expr(name: str) -> tuple[sp.Expr, sp.Expr]:
     assert not (K_new.has(V) or s_new.has(V)), "Gram update does not close on (s, A + V)"
     p_next = s_new.subs({s: p + y, g: gl}) - y
     q_next = 2 / (eta * K_new.subs({s: p + y, g: gl}))
-    return sp.simplify(p_next), sp.simplify(q_next)
+    return sp.collect(sp.expand(p_next), eta), sp.factor(q_next)
 
 
 @functools.cache
@@ -124,7 +123,8 @@ def g_map_expr(name: str) -> sp.Expr:
     """The canonical 1-D map g_q(p) (brief A.2 [R]): the p-update of :func:`linear_net_map_expr` at
     eta -> 0 with q as the bifurcation parameter; equals p (1 - 2 r(p)/q)."""
     p_next, _ = linear_net_map_expr(name)
-    return sp.simplify(sp.limit(p_next, eta, 0)) if p_next.has(eta) else p_next
+    assert sp.Poly(p_next, eta).degree() == 2       # polynomial in eta: eta -> 0 is a substitution
+    return sp.simplify(p_next.subs(eta, 0))
 
 
 @functools.cache
