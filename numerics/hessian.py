@@ -14,6 +14,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.linalg
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 __all__ = ["hvp", "full_hessian", "top_eigenvalues", "sharpness"]
@@ -53,6 +54,9 @@ def sharpness(loss, theta, *, dense_max: int = 2000) -> float:
     """Largest eigenvalue of the Hessian of ``loss`` at ``theta`` (dense ``eigh`` up to
     ``dense_max`` parameters, Lanczos above)."""
     theta = jnp.asarray(theta)
-    if theta.shape[0] <= dense_max:
-        return float(jnp.linalg.eigvalsh(full_hessian(loss, theta))[-1])
+    p = theta.shape[0]
+    if p <= dense_max:
+        # scipy's LAPACK eigh is several times faster than jnp.linalg.eigvalsh on CPU
+        H = np.asarray(full_hessian(loss, theta))
+        return float(scipy.linalg.eigh(H, eigvals_only=True, subset_by_index=[p - 1, p - 1])[0])
     return float(top_eigenvalues(loss, theta, 1)[0][0])

@@ -86,7 +86,9 @@ def test_cli_exit_codes(demo_registry, tmp_path, capsys):
                      "--json", str(tmp_path / "v.json")]) == 0
     doc = json.loads((tmp_path / "v.json").read_text())
     assert [c["verdict"]["status"] for c in doc["claims"]] == ["verified", "refuted"]
-    assert cli.main(["check", "plasticity", "-q"]) == 1      # the finding is not verified
+    assert cli.main(["check", "plasticity", "-q"]) == 0      # the finding reproduces as recorded
+    assert "recorded finding" in capsys.readouterr().out
+    assert cli.main(["check", "plasticity", "-q", "--strict"]) == 1   # strict: the finding is not verified
     assert cli.main(["check", "nosuch", "-q"]) == 2
     assert "Valid papers: plasticity" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
