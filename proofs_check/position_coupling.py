@@ -210,7 +210,8 @@ def attention_fractions(budget, seed, mutation):
             worst = max(worst, dev / bound)
             rows.append((P, M, ex.T, dev, bound))
             if P == 5 and M == Ms[len(Ms) // 2]:
-                keep = {"attn": W, "tokens": np.array(ex.tokens), "exact": exact, "M": M, "P": P}
+                keep = {"example_attn": W, "example_tokens": np.array(ex.tokens),
+                        "example_exact": exact, "example_M": np.array(M)}
     passed = worst <= 1.0
     rows = np.array(rows)
     return verdict_from(
