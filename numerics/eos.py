@@ -6,8 +6,8 @@ point) and the slides' toy l(xy); the measurements are the brief's reparameteris
 * residual p_t = f(x; theta_t) - y,
 * q_t = 2 / (eta ||grad_theta f(x; theta_t)||^2), by autodiff of the model output,
 * sharpness lambda_max(grad^2 L(theta_t)), the top eigenvalue of the *actual* Hessian
-  (:func:`numerics.hessian.full_hessian`, then :func:`top_eigenvalue`: Lanczos with full
-  reorthogonalisation, jittable), never a reduced formula.
+  (:func:`sharpness_hvp`: Lanczos with full reorthogonalisation on :func:`numerics.hessian.hvp`,
+  jittable inside ``lax.scan``), never a reduced formula.
 
 Everything is float64, jitted, ``lax.scan`` over steps and ``vmap`` over (initialisation, step size)
 pairs. This module never imports ``theory``.
@@ -23,9 +23,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from .hessian import full_hessian
+from .hessian import hvp
 
-__all__ = ["LOSSES", "ACTIVATIONS", "loss_fn", "top_eigenvalue", "linear_net_output", "init_linear_net",
+__all__ = ["LOSSES", "ACTIVATIONS", "loss_fn", "lanczos_top", "top_eigenvalue", "sharpness_hvp", "linear_net_output", "init_linear_net",
            "imbalanced_init", "gd_linear_net", "gd_toy", "gd_neuron", "scalar_gd_orbits",
            "scalar_gd_orbits_python"]
 
@@ -86,37 +86,48 @@ def _check(steps, sharp_every, etas):
         raise ValueError("eta must be positive for every run")
 
 
-def top_eigenvalue(H, k: int = 40):
-    """Largest eigenvalue of the symmetric matrix ``H`` by ``min(k, dim)`` Lanczos steps with full
-    reorthogonalisation (jittable, vmappable), as Cohen et al. (2021) measure sharpness.
+def lanczos_top(matvec, dim: int, dtype=jnp.float64, k: int = 30):
+    """Largest eigenvalue of a symmetric operator given by ``matvec`` by ``min(k, dim)`` Lanczos steps with
+    full reorthogonalisation (jittable, vmappable), as Cohen et al. (2021) measure sharpness from HVPs.
 
-    The top Ritz value never exceeds lambda_max(H) and equals it once the Krylov space holds its
-    eigenvector (exact for dim <= k). Used instead of ``eigvalsh`` inside ``lax.scan``: a batched dense
-    ``eigh`` of a 220 x 220 Hessian costs ~70 ms on the shared 2-core CPU, k Lanczos matvecs ~0.1 ms.
-    If the Krylov space becomes invariant early, the remaining Lanczos vectors are set to 0 and the
+    The top Ritz value never exceeds lambda_max and equals it once the Krylov space holds the top
+    eigenvector (exact for dim <= k; in our models the top eigenvalue ~2/eta is separated from the rest,
+    |l'(p)| ||grad^2 f|| <= ~1, so a few steps already give machine precision; the tests compare with a dense
+    ``eigvalsh``). If the Krylov space becomes invariant early, the remaining Lanczos vectors are 0 and the
     padding Ritz values are 0, so the result is max(lambda_max, 0) (sharpness is >= 0 in our models)."""
-    P = H.shape[0]
-    k = min(k, P)
-    v0 = jnp.cos(1.3 * jnp.arange(P, dtype=H.dtype) + 0.4)
+    k = min(k, dim)
+    v0 = jnp.cos(1.3 * jnp.arange(dim, dtype=dtype) + 0.4)
     v0 = v0 / jnp.linalg.norm(v0)
-    V0 = jnp.zeros((k, P), H.dtype).at[0].set(v0)
+    V0 = jnp.zeros((k, dim), dtype).at[0].set(v0)
 
     def body(j, carry):
         V, al, be = carry
         v = V[j]
-        w = H @ v
+        w = matvec(v)
         a = v @ w
         w = w - V.T @ (V @ w)
         w = w - V.T @ (V @ w)
         b = jnp.linalg.norm(w)
-        scale = jnp.maximum(jnp.abs(a), 1.0)
-        nxt = jnp.where(b > 1e-12 * scale, w / jnp.where(b > 0, b, 1.0), 0.0)
+        good = b > 1e-12 * jnp.maximum(jnp.abs(a), 1.0)
+        nxt = jnp.where(good, w / jnp.where(b > 0, b, 1.0), 0.0)
         V = jnp.where(j + 1 < k, V.at[jnp.minimum(j + 1, k - 1)].set(nxt), V)
-        return V, al.at[j].set(a), be.at[j].set(jnp.where(b > 1e-12 * scale, b, 0.0))
+        return V, al.at[j].set(a), be.at[j].set(jnp.where(good, b, 0.0))
 
-    _, al, be = lax.fori_loop(0, k, body, (V0, jnp.zeros(k, H.dtype), jnp.zeros(k, H.dtype)))
+    _, al, be = lax.fori_loop(0, k, body, (V0, jnp.zeros(k, dtype), jnp.zeros(k, dtype)))
     T = jnp.diag(al) + jnp.diag(be[:-1], 1) + jnp.diag(be[:-1], -1)
     return jnp.linalg.eigvalsh(T)[-1]
+
+
+def top_eigenvalue(H, k: int = 30):
+    """Largest eigenvalue of a dense symmetric matrix ``H`` by :func:`lanczos_top` (jittable)."""
+    return lanczos_top(lambda v: H @ v, H.shape[0], H.dtype, k)
+
+
+def sharpness_hvp(loss, theta, k: int = 30):
+    """lambda_max(grad^2 loss(theta)) by Lanczos on Hessian-vector products
+    (:func:`numerics.hessian.hvp`); jittable and vmappable, unlike the scipy-based
+    :func:`numerics.hessian.sharpness`."""
+    return lanczos_top(lambda v: hvp(loss, theta, v), theta.shape[0], theta.dtype, k)
 
 
 def _trajectory(f, ell, theta0, eta, target, steps, sharp_every, record_theta):
@@ -131,7 +142,7 @@ def _trajectory(f, ell, theta0, eta, target, steps, sharp_every, record_theta):
         return f(th) - target, 2.0 / (eta * (gf @ gf))
 
     def sharp(th):
-        return top_eigenvalue(full_hessian(L, th))
+        return sharpness_hvp(L, th)
 
     def step(th, _):
         p, q = meas(th)
