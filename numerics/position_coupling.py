@@ -271,7 +271,7 @@ def _check_table(c, examples):
                          f"max_position={c.cfg.max_position}; build(..., max_position={top})")
 
 
-def evaluate(c: Construction, examples: list[ar.Example], *, greedy: bool = False,
+def evaluate(c: Construction, examples: list[ar.Example], *, greedy: bool | str = False,
              chunk: int = 1, pad_len: int | None = None) -> dict:
     """Teacher-forced (and optionally greedy) exactness of the construction on ``examples``.
 
@@ -279,7 +279,9 @@ def evaluate(c: Construction, examples: list[ar.Example], *, greedy: bool = Fals
     "token_errors": int [B], "greedy_exact": bool [B] (if ``greedy``)}``. Examples are run
     ``chunk`` at a time (long sequences: the attention matrix is T x T per head), all right-padded
     to ``pad_len`` (default: the longest example), so one compilation serves every chunk; causal
-    attention makes right padding harmless."""
+    attention makes right padding harmless. ``greedy=True`` (or ``"decode"``) decodes with
+    :func:`numerics.transformer.greedy_decode`; ``greedy="fixed_point"`` with
+    :func:`fixed_point_decode` (the same output, far fewer forwards on long sequences)."""
     _check_table(c, examples)
     T = pad_len or max(e.T for e in examples)
     exact, errs, gex = [], [], []
@@ -291,7 +293,11 @@ def evaluate(c: Construction, examples: list[ar.Example], *, greedy: bool = Fals
         ok = np.asarray(_token_correct(c.params, tok, pos, mask, c.cfg))[:k]
         exact += list(ok.all(axis=1))
         errs += list((~ok).sum(axis=1))
-        if greedy:
+        if greedy == "fixed_point":
+            gen, _ = fixed_point_decode(c.params, tok, pos, ql, c.cfg)
+            gen = np.asarray(gen)
+            gex += [bool((gen[i, :e.T] == tok[i, :e.T]).all()) for i, e in enumerate(part[:k])]
+        elif greedy:
             gex += list(greedy_correct(c, part, pad_len=T)[:k])
     out = {"exact": np.array(exact), "token_errors": np.array(errs)}
     if greedy:
