@@ -344,7 +344,8 @@ def evaluate(params, cfg: TransformerConfig, recipe: Recipe, digits: int, operan
     rng = np.random.default_rng(seed + 7919 * digits + 104729 * operands)
     ex = [encode(recipe, sample_operands(recipe, rng, digits=digits, operands=operands))
           for _ in range(n)]
-    toks, ids, tgt = _pad_stack(ex)
+    T = max(len(t) for t, _, _ in ex)
+    toks, ids, tgt = _pad_stack(ex, T=-(-T // 16) * 16)      # few distinct shapes -> few compiles
     if ids.shape[1]:
         need = ids.max(axis=(0, 2))
         if np.any(need > np.array(recipe.table_sizes) - 1):
