@@ -160,9 +160,10 @@ def length_generalization_multi_operand(budget, seed, mutation):
     with NoPE/FIRE, only ~12-15 x 12-15], run here at CPU size [E]; format and bi-level IDs of the
     repository [V-code]; recipe constants ours.
 
-    fast: FAST_MO (1-3 digits x 2-3 operands, d=64, 4 heads, 1200 steps of batch 64) must reach
+    fast: FAST_MO (1-3 digits x 2-3 operands, d=64, 4 heads, 700 steps of batch 64) must reach
     min exact match >= 0.95 over the training grid (200 problems per cell, the whole scratchpad
-    and EOS). full: FULL_MO on seeds 0, 1, 2 and the no-scratchpad baseline; verified iff the
+    and EOS). Measured (seed 0, shared machine): 1.0 on every training cell; twins 0.185
+    (no scratchpad) and 0.0 (shuffled IDs); ~40 s of training under load. full: FULL_MO on seeds 0, 1, 2 and the no-scratchpad baseline; verified iff the
     median EM at (2 x max digits, 2 x max operands) is >= 0.95 and the baseline is <= 0.05 there;
     ``inconclusive`` if only that extrapolation bar is missed.
 
