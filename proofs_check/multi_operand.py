@@ -57,7 +57,7 @@ def scratchpad_exact(budget, seed, mutation):
     For (P1, P2) in {(4,3), (5,4), (6,5)} (fast; plus (7,6) at full), M = hardness_needed(N) of the
     longest example: random scratchpads at the largest count with 1- and 2-digit operands, at the
     largest length for 2 and 3 operands, and at both maxima where the sequence stays short
-    (P1 <= 5), each with an all-9 instance, at start (1,1) and at random starts; teacher-forced
+    (P1 <= 5; at full also P1 = 6, about 4000 tokens), each with an all-9 instance, at start (1,1) and at random starts; teacher-forced
     through numerics.transformer.forward; greedy decoding for (4,3). Required failures, same code:
     2^P2 operands, and operands one digit longer than the length capacity. Measured (fast, seed 0):
     all in-capacity scratchpads exact, every past-capacity group fails. Observed: min over pairs and
@@ -79,7 +79,7 @@ def scratchpad_exact(budget, seed, mutation):
             _case(rng, 2, n2, n_random=nr, all9=True, random_starts=True),
             _case(rng, 3, n3, n_random=1, all9=True, random_starts=False),
         ]
-        if P1 <= 5 or budget == "full":
+        if P1 <= 5 or (budget == "full" and P1 <= 6):   # both maxima: T ~ 2^(P1+P2+1) tokens
             nboth = th.length_capacity(P1, mmax) if mutation != "width_plus_one" else n2
             groups.append(_case(rng, mmax, max(nboth, 1), n_random=0, all9=True,
                                 random_starts=False))
@@ -93,13 +93,15 @@ def scratchpad_exact(budget, seed, mutation):
         c = mo.build(P1, P2, M, max_positions=(2 ** P1 + SLACK + 2, 2 ** P2 + SLACK + 2), **kw)
         ok, n_ex = True, 0
         for gi, g in enumerate(groups):
-            r = mo.evaluate(c, g, chunk=4, greedy=(P1 == 4 and gi < 3), pad_len=N)
+            r = mo.evaluate(c, g, chunk=4 if N < 1500 else 1, greedy=(P1 == 4 and gi < 3),
+                            pad_len=N)
             ex_ok = r["exact"] & r.get("greedy_exact", r["exact"])
             ok &= bool(ex_ok.all())
             n_ex += len(g)
         all_ok &= ok
-        fm = not mo.evaluate(c, past_m, chunk=4, pad_len=N)["exact"].all()
-        fn = not mo.evaluate(c, past_n, chunk=4, pad_len=N)["exact"].all()
+        ch = 4 if N < 1500 else 1
+        fm = not mo.evaluate(c, past_m, chunk=ch, pad_len=N)["exact"].all()
+        fn = not mo.evaluate(c, past_n, chunk=ch, pad_len=N)["exact"].all()
         past_fail &= fm and fn
         cap_m, cap_n = th.count_capacity(P2), th.length_capacity(P1, 2)
         meas_m = cap_m if (ok and fm) else 0
