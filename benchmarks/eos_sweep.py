@@ -5,10 +5,11 @@ Python loop of the same updates, in the same process.
    x ``--iters`` iterations (default 1000 x 2000): ``numerics.eos.scalar_gd_orbits`` vs
    ``numerics.eos.scalar_gd_orbits_python`` (pure Python floats, ``math.tanh``).
 2. Sweep of ``--inits`` initialisations (default 1000) of the two-layer linear network (d=10, m=20, y=0,
-   eta=0.1, log-cosh) for ``--steps`` GD steps, recording p and q every step: ``numerics.eos.gd_linear_net``
-   (which also computes the Hessian sharpness at the first and last step) vs a Python loop over inits and
-   steps of the same update in numpy (v <- v - eta g Ux, U <- U - eta g v x^T, g = tanh(p)), timed on
-   ``--base-inits`` inits and scaled linearly to the full sweep (stated in the output).
+   eta=0.1, log-cosh) for ``--steps`` GD steps (default 2000), recording p and q every step:
+   ``numerics.eos.gd_linear_net`` (without sharpness, and with the Hessian sharpness at the first and last
+   step) vs (a) a Python loop over inits and steps of the same update in numpy (v <- v - eta g Ux,
+   U <- U - eta g v x^T, g = tanh(p)), timed on ``--base-inits`` inits and scaled linearly to the full
+   sweep (stated in the output), and (b) a Python loop over steps calling one jitted, vmapped GD step.
 
 Run:  .venv/bin/python benchmarks/eos_sweep.py      (prints times and speed-ups; no assertions)
 """
@@ -57,18 +58,43 @@ def _python_linear_sweep(th0, x, eta, m, d, steps):
 
 def sweep_benchmark(n_inits: int, steps: int, base_inits: int, eta: float = 0.1, m: int = 20, d: int = 10):
     import jax
+    import jax.numpy as jnp
 
     import numerics.eos as ne
     th = np.asarray(ne.init_linear_net(jax.random.PRNGKey(0), m, d, 0.3, 1.1, n=n_inits))
     x = np.random.default_rng(0).standard_normal(d)
     x /= np.linalg.norm(x)
-    run = lambda: ne.gd_linear_net(th, eta, x, 0.0, m=m, d=d, steps=steps, sharp_every=steps)
-    _, t_first = _timeit(run)
-    out, t_jit = _timeit(run)
+    run = lambda se: ne.gd_linear_net(th, eta, x, 0.0, m=m, d=d, steps=steps, sharp_every=se)
+    _, t_first = _timeit(run, 0)
+    out, t_jit = _timeit(run, 0)
+    _, t_first_s = _timeit(run, steps)
+    _, t_jit_s = _timeit(run, steps)
     (P, Q), t_py = _timeit(_python_linear_sweep, th[:base_inits], x, eta, m, d, steps)
     err = float(max(np.max(np.abs(out["p"][:base_inits] - P)), np.max(np.abs(out["q"][:base_inits] - Q))))
-    return {"t_first_call": t_first, "t_jit": t_jit, "t_python_base": t_py,
-            "t_python_scaled": t_py * n_inits / base_inits, "max_abs_diff": err,
+
+    # naive JAX: a Python loop over steps calling one jitted, vmapped GD step (per-step dispatch)
+    xj = jnp.asarray(x)
+    L = lambda t: ne.LOSSES["logcosh"](ne.linear_net_output(t, xj, m, d))
+    gradL, gradf = jax.grad(L), jax.grad(lambda t: ne.linear_net_output(t, xj, m, d))
+
+    @jax.jit
+    def step(ths):
+        pq = jax.vmap(lambda t: (ne.linear_net_output(t, xj, m, d), 2.0 / (eta * jnp.sum(gradf(t) ** 2))))(ths)
+        return ths - eta * jax.vmap(gradL)(ths), pq
+
+    def naive():
+        ths, rec = jnp.asarray(th), []
+        for _ in range(steps):
+            ths, pq = step(ths)
+            rec.append(pq)
+        return np.asarray(jnp.stack([r[0] for r in rec], 1))
+
+    step(jnp.asarray(th))[0].block_until_ready()
+    Pn, t_naive = _timeit(naive)
+    err_n = float(np.max(np.abs(out["p"][:, :steps] - Pn)))
+    return {"t_first_call": t_first, "t_jit": t_jit, "t_first_call_sharp": t_first_s, "t_jit_sharp": t_jit_s,
+            "t_python_base": t_py, "t_python_scaled": t_py * n_inits / base_inits, "max_abs_diff": err,
+            "t_naive_jax": t_naive, "max_abs_diff_naive": err_n,
             "eos_fraction": float(np.mean(out["q"][:, 0] < 1))}
 
 
@@ -77,7 +103,7 @@ def main(argv=None):
     ap.add_argument("--nq", type=int, default=1000)
     ap.add_argument("--iters", type=int, default=2000)
     ap.add_argument("--inits", type=int, default=1000)
-    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--base-inits", type=int, default=50)
     a = ap.parse_args(argv)
     if a.nq < 1 or a.iters < 65 or a.inits < 1 or a.steps < 1 or not 1 <= a.base_inits <= a.inits:
@@ -93,13 +119,17 @@ def main(argv=None):
     s = sweep_benchmark(a.inits, a.steps, a.base_inits)
     print(f"[linear-net sweep] {a.inits} inits x {a.steps} GD steps, d=10, m=20, eta=0.1 "
           f"({100 * s['eos_fraction']:.0f}% start in the EoS regime q0 < 1)")
-    print(f"  jit+vmap first call (incl. compile) {s['t_first_call']:.3f} s, steady {s['t_jit']:.3f} s "
-          "(also computes 2 Hessian sharpnesses per init)")
+    print(f"  jit+vmap+scan, p and q only:    first call (incl. compile) {s['t_first_call']:.3f} s, "
+          f"steady {s['t_jit']:.3f} s")
+    print(f"  same + Hessian sharpness (Lanczos on HVPs) at steps 0 and {a.steps}: first call "
+          f"{s['t_first_call_sharp']:.3f} s, steady {s['t_jit_sharp']:.3f} s")
     print(f"  python/numpy loop on {a.base_inits} inits {s['t_python_base']:.3f} s -> scaled to {a.inits}: "
           f"{s['t_python_scaled']:.2f} s   (max |diff| {s['max_abs_diff']:.1e})")
-    print(f"  speed-up steady {s['t_python_scaled'] / s['t_jit']:.0f}x, incl. compile "
-          f"{s['t_python_scaled'] / s['t_first_call']:.1f}x")
-
+    print(f"  python loop over steps of a jitted vmapped step: {s['t_naive_jax']:.3f} s "
+          f"(max |diff| {s['max_abs_diff_naive']:.1e})")
+    print(f"  speed-up vs numpy loop: steady {s['t_python_scaled'] / s['t_jit']:.0f}x, incl. compile "
+          f"{s['t_python_scaled'] / s['t_first_call']:.1f}x; vs per-step dispatch: steady "
+          f"{s['t_naive_jax'] / s['t_jit']:.1f}x")
 
 if __name__ == "__main__":
     main()
