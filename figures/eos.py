@@ -72,7 +72,7 @@ def sharpness(data):
     t = np.arange(S.shape[1]) * k
     ax = axes[1]
     for b in range(S.shape[0]):
-        ax.plot(t, S[b], color=f"C{b}", label=f"init {b}, $S_0$={S[b, 0]:.1f}")
+        ax.plot(t, S[b], color=f"C{b}", label=f"$q_0$={b_['q'][b, 0]:.2f} ($S_0$={S[b, 0]:.1f}: large $|p_0|$)")
     ax.set_xscale("symlog", linthresh=100)
     ax.set_xlim(0, t[-1])
     ax.axhline(2 / eta, color="k", ls="--", lw=1.2, label="$2/\\eta$ (paper: $S\\to 2/\\eta$ [V-abs])")
