@@ -24,7 +24,7 @@ def length_generalization(data):
     a = data["position_coupling.length_generalization"]
     n = np.asarray(a["lengths"])
     hi = int(a["train_max"])
-    fig, ax = new(size=(6.0, 3.8))
+    fig, ax = new(size=(8.0, 3.8))
     ax.axvspan(0.5, hi + 0.5, color="0.9", zorder=0, label=f"training lengths 1-{hi}")
     ax.axhline(95, color="k", ls=":", lw=1, label="paper's criterion: median EM 95%")
     ax.axvline(2 * hi, color="k", ls="--", lw=0.8, label=f"2x training max ({2 * hi} digits)")
@@ -44,10 +44,10 @@ def length_generalization(data):
             ax.plot(n, 100 * np.median(np.asarray(a[dkey]), 0), "--", color=c, lw=1,
                     label="coupled, digits only (EOS slot ignored)")
     ax.set_xlabel("operand length n (digits, both operands)")
-    ax.set_ylabel("exact match (%) , teacher forced, EOS incl.")
+    ax.set_ylabel("exact match (%), teacher forced, EOS incl.")
     ax.set_ylim(-3, 103)
     ax.set_title("Position coupling (arXiv:2405.20671 §4), CPU-sized training")
-    ax.legend(loc="lower left", fontsize=7)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7)
     return fig
 
 
@@ -76,7 +76,8 @@ def heatmap(data):
                                ec="r", lw=1.5, label="training range"))
         ax.set_xlabel("digits per operand")
         ax.set_ylabel("number of operands")
-        ax.set_title(f"{title}\n(median of {nseed} seed{'s' if nseed > 1 else ''})", fontsize=8)
+        ax.set_title(f"{title}\n({'median of %d seeds' % nseed if nseed > 1 else '1 seed'})",
+                     fontsize=8)
         ax.grid(False)
         ax.legend(loc="upper right", fontsize=6)
     fig.colorbar(im, ax=list(axes), label="exact match (%), whole scratchpad + EOS")
