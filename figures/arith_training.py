@@ -35,8 +35,9 @@ def length_generalization(data):
         em = 100 * np.asarray(a[key])
         c = _COLORS[pos]
         if em.shape[0] > 1:
-            for row in em:
-                ax.plot(n, row, color=c, alpha=0.3, lw=0.8)
+            for i, row in enumerate(em):
+                ax.plot(n, row, color=c, alpha=0.3, lw=0.8,
+                        label="individual seeds" if i == 0 else None)
         ax.plot(n, np.median(em, 0), "o-", color=c, ms=3,
                 label=_LABELS[pos] + (f", median of {em.shape[0]} seeds" if em.shape[0] > 1 else ""))
         dkey = f"digits_only_{pos}"
