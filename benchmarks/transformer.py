@@ -12,6 +12,10 @@ machine. With ``--official PATH`` (a checkout of that repository, and torch + tr
 importable by ``--python``), the official model is timed in a subprocess of this run at the same
 size and batch, and the ratio is a measured one.
 
+It also times the explicit 1-layer addition construction (``numerics.position_coupling``, P = 10)
+on 1000-digit additions (teacher-forced check of every response token), unless
+``--skip-construction``.
+
 Usage::
 
     .venv/bin/python benchmarks/transformer.py [--widths 64 256] [--steps 60] [--threads 2]
@@ -116,6 +120,27 @@ def official(path: str, python: str, width: int, steps: int, threads: int) -> di
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def construction_eval(n_digits: int = 1000, n: int = 4, P: int = 10, seed: int = 0) -> dict:
+    """Seconds per example of the explicit addition construction (``numerics.position_coupling``,
+    1 layer, 2 heads, d = 17 + 2P, float64) checking ``n`` random ``n_digits``-digit additions with
+    teacher forcing (every response token, EOS included), compilation excluded."""
+    import numpy as np
+
+    from numerics import arithmetic as ar
+    from numerics import position_coupling as pc
+
+    g = np.random.default_rng(seed)
+    ex = [ar.addition(int("".join(map(str, g.integers(1, 10, n_digits)))),
+                      int("".join(map(str, g.integers(1, 10, n_digits))))) for _ in range(n)]
+    c = pc.build(P)
+    pc.evaluate(c, ex[:1], pad_len=ex[0].T)                      # compile
+    t0 = time.perf_counter()
+    out = pc.evaluate(c, ex, pad_len=ex[0].T)
+    dt = time.perf_counter() - t0
+    return {"n_digits": n_digits, "tokens": ex[0].T, "seconds_per_example": dt / n,
+            "all_exact": bool(np.all(out["exact"]))}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--widths", type=int, nargs="+", default=[64, 256])
@@ -124,6 +149,8 @@ def main(argv=None) -> int:
     ap.add_argument("--official", default=None, help="path of a position-coupling checkout")
     ap.add_argument("--python", default=sys.executable, help="python with torch for --official")
     ap.add_argument("--json", default=None, help="write the results here")
+    ap.add_argument("--skip-construction", action="store_true",
+                    help="skip timing the explicit construction on 1000-digit additions")
     a = ap.parse_args(argv)
     _set_threads(a.threads)
     rows = []
@@ -143,6 +170,15 @@ def main(argv=None) -> int:
                      f"{REFERENCE[w]:.1f} steps/s")
         print(line, flush=True)
         rows.append(r)
+    if not a.skip_construction:
+        try:
+            cr = construction_eval()
+            print(f"construction (P=10, d=37): {cr['n_digits']}-digit additions ({cr['tokens']} tokens) "
+                  f"{cr['seconds_per_example']:.3f} s per example teacher-forced, all exact: "
+                  f"{cr['all_exact']}", flush=True)
+            rows.append({"construction": cr})
+        except ImportError as e:
+            print(f"construction not timed: {e}", file=sys.stderr)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)
