@@ -246,9 +246,9 @@ def _shuffle_ids(key, ids):
 # ---------------------------------------------------------------- training
 
 def _optimizer(recipe: Recipe):
+    warm = max(1, min(recipe.warmup, recipe.steps - 1))
     sched = optax.warmup_cosine_decay_schedule(
-        0.0, recipe.lr, max(1, min(recipe.warmup, recipe.steps - 1)), recipe.steps,
-        end_value=recipe.lr * recipe.min_lr_ratio)
+        0.0, recipe.lr, warm, max(recipe.steps, warm + 1), end_value=recipe.lr * recipe.min_lr_ratio)
     return optax.chain(optax.clip_by_global_norm(recipe.clip),
                        optax.adamw(sched, b1=0.9, b2=0.98, weight_decay=recipe.weight_decay))
 

@@ -46,8 +46,8 @@ def test_encode_reproduces_the_brief_examples():
     t, ids, m = encode(Recipe(task="multi_operand"), [57, 48, 96])
     assert ids[1].tolist() == [0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 1, 1, 1, 1, 2, 2, 2, 2,
                                3, 3, 3, 3, 4, 4, 4, 4, 0]
-    assert encode(Recipe(positions="nope"), [1, 2])[1].shape == (0, 7)
-    assert encode(Recipe(positions="ape"), [1, 2])[1].tolist() == [[0, 1, 2, 3, 4, 5, 0]]
+    assert encode(Recipe(positions="nope"), [1, 2])[1].shape == (0, 8)     # BOS 1+2=30 EOS
+    assert encode(Recipe(positions="ape"), [1, 2])[1].tolist() == [[0, 1, 2, 3, 4, 5, 6, 0]]
     assert encode(Recipe(task="multi_operand", scratchpad=False), [5, 6])[1].shape[0] == 1
 
 
