@@ -31,7 +31,6 @@ Public API: :func:`build`, :func:`position_table`, :func:`binary_code`, :func:`e
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from functools import partial
 
@@ -390,7 +389,3 @@ def residual(c: Construction, example: ar.Example) -> np.ndarray:
 def perturbed(c: Construction, **changes) -> Construction:
     """A copy of ``c`` rebuilt with changed constants (``sum_scale``, ``carry_scale``, ...)."""
     return build(c.P, c.M, numbering=c.numbering, max_position=c.cfg.max_position, **changes)
-
-
-def _dataclass_replace(c: Construction, **kw) -> Construction:
-    return dataclasses.replace(c, **kw)

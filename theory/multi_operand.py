@@ -15,7 +15,6 @@ construction is exact there and fails at 2^P2 (a finding, see ``docs/papers/mult
 from __future__ import annotations
 
 import functools
-import math
 
 import sympy as sp
 

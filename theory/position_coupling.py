@@ -50,7 +50,7 @@ HEAD_FRACTIONS = {"head1_sum": (sp.Rational(1, 3), sp.Integer(1)),
 
 
 def _int(name, v, lo):
-    if isinstance(v, bool) or not isinstance(v, int) and not (hasattr(v, "__index__")):
+    if isinstance(v, bool) or not hasattr(v, "__index__"):
         raise ValueError(f"{name} must be an integer, got {v!r}")
     v = int(v)
     if v < lo:
