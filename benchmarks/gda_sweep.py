@@ -15,7 +15,7 @@ Workloads:
 * sweep: ``--n`` instances (default 1000) of the official generator's form (d = 100, kappa = 10,
   L_xy swept over [0.3, 3]), Alex-GDA (2, 1) with the brief's step rule, ``--iters`` iterations
   (default 10,000) each, recording the first hitting time of ||z||^2 < eps (and of > 1e6).
-  JAX: ``numerics.gda.diag_hitting`` vmapped over instances. NumPy: the same block-form updates
+  JAX: ``numerics.gda.sweep_hitting`` (one jit; vmapped batches of 100 instances). NumPy: the same block-form updates
   in a Python loop per instance (no early exit, so the same work); timed on ``--numpy-subset``
   instances and extrapolated linearly to ``--n`` (pass ``--numpy-subset N`` to time them all).
 * reproduction: the official tuning protocol for seeds (0, 0)-(0, 9) of the kappa = 10, d = 100,
@@ -99,8 +99,8 @@ def numpy_loop(a, b, c, x, y, al, be, gamma, delta, K, eps=EPS, div=1e6):
 
 def run_sweep(n, iters, numpy_subset, repeats=2):
     (a, b, c, x0, y0, al, be), lxy = sweep_instances(n)
-    f = jax.jit(jax.vmap(lambda al, be, a, b, c, x0, y0: ng.diag_hitting(
-        "alex", al, be, 2.0, 1.0, a, b, c, x0, y0, EPS, iters)))
+    f = lambda al, be, a, b, c, x0, y0: ng.sweep_hitting(
+        "alex", al, be, a, b, c, x0, y0, EPS, iters, gamma=2.0, delta=1.0)
     args = [jnp.asarray(v) for v in (al, be, a, b, c, x0, y0)]
     t0 = time.perf_counter()
     out = jax.block_until_ready(f(*args))
@@ -158,7 +158,7 @@ def reproduce(seed_init, seed_func, sim_cap):
     def hits(al, be, g, d, K):
         f = jax.vmap(lambda al, be, g, d: ng.diag_hitting("alex", al, be, g, d, a, b, c, x0, y0,
                                                           EPS, K))
-        return f(jnp.asarray(al), jnp.asarray(be), jnp.asarray(g), jnp.asarray(d))
+        return f(jnp.asarray(al), jnp.asarray(be), jnp.asarray(g, float), jnp.asarray(d, float))
 
     out = {}
     h, _, dh = hits(fac * base_sim[0], fac * base_sim[1], np.ones(15), np.zeros(15), sim_cap)
