@@ -81,7 +81,11 @@ def length_generalization_addition(budget, seed, mutation):
     steps, batch); verified iff in-distribution holds, the median EM at 2 x 5 = 10 digits is >= 0.95
     and both baselines are <= 0.05 there; ``inconclusive`` if only the extrapolation bar is missed
     (the CPU recipe does not length-generalize 2x), ``refuted`` if the in-distribution bar fails.
-    Measured full verdict: see docs/papers/arith_training.md (inconclusive on this machine).
+    Measured full verdict (shared 2-core machine, 273-463 s per seed): **inconclusive** [E]:
+    in-distribution median 1.000; EM at 10 digits 0.07 / 0.007 / 0.52 (seeds 0/1/2, median 0.07;
+    digits-only median 0.22: the EOS slot fails first); NoPE 0.0 and APE 0.0 at 10 digits (neither
+    even fits the training lengths with 1 layer). A d=256 run (seed 0, 1500 steps) reached 0.80 at
+    10 digits with every digit right; see docs/papers/arith_training.md for all recipes tried.
 
     Mutated twins (same comparison, must be refuted): ``shuffled_positions`` (the coupled IDs
     permuted at random inside each training and test sequence: the coupling is destroyed, the
@@ -165,7 +169,10 @@ def length_generalization_multi_operand(budget, seed, mutation):
     and EOS). Measured (seed 0, shared machine): 1.0 on every training cell; twins 0.185
     (no scratchpad) and 0.0 (shuffled IDs); ~40 s of training under load. full: FULL_MO on seeds 0, 1, 2 and the no-scratchpad baseline; verified iff the
     median EM at (2 x max digits, 2 x max operands) is >= 0.95 and the baseline is <= 0.05 there;
-    ``inconclusive`` if only that extrapolation bar is missed.
+    ``inconclusive`` if only that extrapolation bar is missed. Measured full verdict (FULL_MO, grid
+    1-6 digits x 2-6 operands): **inconclusive** [E]: training grid 1.000; one operand more 0.37-0.66;
+    4- and 5-digit operands 0.00 in every cell and seed (end-of-number never seen at L = 5);
+    (6, 6) 0.00; no-scratchpad baseline 0.00 at (6, 6).
 
     Mutated twins: ``no_scratchpad`` (the plain zero-padded sum with one coupled level, the
     paper's baseline: a 1-layer model cannot produce multi-operand carries in one step) and
