@@ -75,6 +75,8 @@ def heatmap(data):
                         color="w" if em[i, j] < 60 else "k")
         ax.add_patch(Rectangle((dlo - 0.5, mlo - 0.5), dhi - dlo + 1, mhi - mlo + 1, fill=False,
                                ec="r", lw=1.5, label="training range"))
+        ax.set_xticks(digits)
+        ax.set_yticks(ops)
         ax.set_xlabel("digits per operand")
         ax.set_ylabel("number of operands")
         ax.set_title(f"{title}\n({'median of %d seeds' % nseed if nseed > 1 else '1 seed'})",
