@@ -44,8 +44,7 @@ import numpy as np
 import optax
 
 from numerics import arithmetic as fmt
-from numerics.transformer import TransformerConfig, exact_match, forward, init_params, loss_fn, \
-    token_correct
+from numerics.transformer import TransformerConfig, init_params, loss_fn, token_correct
 
 
 
