@@ -17,6 +17,7 @@ Public API
 ``Recipe``                       frozen dataclass: task, position scheme, model, optimiser, data.
 ``encode(recipe, operands)``     one example -> (tokens, ids [L, T], target mask), start ID 1.
 ``make_pool(recipe, n, rng)``    a padded pool of training examples (numpy).
+``make_trainer(recipe, pool, seed)``  the jitted ``lax.scan`` step machinery (the benchmark uses it).
 ``train(recipe, seed, ...)``     AdamW training (optax), jitted ``lax.scan`` chunks; returns
                                  ``(params, cfg, history)``.
 ``evaluate(params, cfg, recipe, digits, operands, n, seed)``  exact match (and digit-only / EOS
