@@ -114,14 +114,15 @@ def run_claims(claims, budget: str, seed: int, progress: bool = True, twins: boo
     return results
 
 
-def _results_table(results) -> str:
+def _results_table(results, budget: str) -> str:
     rows = []
     for r in results:
         c, v, m = r["claim"], r["verdict"], r["mutation"]
         name = c.id if m is None else f"{c.id}[twin:{m}]"
         status = v.status
-        if m is None and c.expected != "verified":
-            status += " (recorded finding)" if v.status == c.expected else f" (finding recorded as {c.expected})"
+        exp = c.expected_for(budget)
+        if m is None and exp != "verified":
+            status += " (recorded finding)" if v.status == exp else f" (finding recorded as {exp})"
         if m is not None:
             status = ("ok (refuted)" if v.status == "refuted" else f"BAD ({v.status})")
         rows.append([name, c.source, _fmt(v.bound), _fmt(v.observed), _fmt(v.margin), status,
@@ -139,7 +140,7 @@ def results_json(results, budget: str, seed: int) -> dict:
     return out
 
 
-def _all_ok(results, strict: bool = False) -> bool:
+def _all_ok(results, budget: str, strict: bool = False) -> bool:
     """True when every claim came out as the toolkit records it and every twin was refuted.
 
     A claim that holds must be ``verified``; a recorded finding (``Claim.expected`` = refuted or
@@ -150,7 +151,7 @@ def _all_ok(results, strict: bool = False) -> bool:
         if r["mutation"] is not None:
             if st != "refuted":
                 return False
-        elif st != ("verified" if strict else r["claim"].expected):
+        elif st != ("verified" if strict else r["claim"].expected_for(budget)):
             return False
     return True
 
@@ -178,21 +179,21 @@ def cmd_list(args) -> int:
 def cmd_check(args) -> int:
     claims = _resolve(args.names)
     results = run_claims(claims, args.budget, args.seed, progress=not args.quiet, twins=args.twins)
-    print(_results_table(results))
+    print(_results_table(results, args.budget))
     n_ok = sum(r["verdict"].status == "verified" for r in results if r["mutation"] is None)
-    n_find = sum(r["claim"].expected != "verified" for r in results if r["mutation"] is None)
+    n_find = sum(r["claim"].expected_for(args.budget) != "verified" for r in results if r["mutation"] is None)
     print(f"\n{n_ok}/{len(claims)} claims verified at budget {args.budget!r} (seed {args.seed})"
-          + (f"; {n_find} recorded finding(s): statements that do not hold numerically, see their "
+          + (f"; {n_find} recorded finding(s): statements the toolkit could not verify numerically, see their "
              "docstrings and docs/papers/." if n_find else "."))
     for r in results:
         if r["error"]:
             print(f"  {r['claim'].id}: {r['verdict'].message}", file=sys.stderr)
-        elif r["mutation"] is None and r["verdict"].status != r["claim"].expected:
+        elif r["mutation"] is None and r["verdict"].status != r["claim"].expected_for(args.budget):
             print(f"  {r['claim'].id}: {r['verdict'].status}: {r['verdict'].message}")
     if args.json:
         _atomic_write(args.json, json.dumps(results_json(results, args.budget, args.seed), indent=2))
         print(f"wrote {args.json}")
-    return 0 if _all_ok(results, strict=args.strict) else 1
+    return 0 if _all_ok(results, args.budget, strict=args.strict) else 1
 
 
 def _parse_formats(s: str) -> tuple[str, ...]:

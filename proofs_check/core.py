@@ -134,7 +134,13 @@ class Claim:
     fn: Callable[..., Verdict] = field(repr=False, compare=False)
     mutations: tuple[str, ...] = ()
     expected: str = "verified"
+    expected_full: str | None = None
     slow: bool = False
+
+    def expected_for(self, budget: str) -> str:
+        """The status the toolkit records for this claim at ``budget`` (``expected_full`` at
+        ``full`` when given, else ``expected``)."""
+        return self.expected_full if (budget == "full" and self.expected_full) else self.expected
 
     @property
     def module(self) -> str:
@@ -161,24 +167,28 @@ class Claim:
     def to_json(self) -> dict:
         return {"id": self.id, "paper": self.paper, "theorem": self.theorem,
                 "statement": self.statement, "source": self.source,
-                "mutations": list(self.mutations), "expected": self.expected, "doc": self.doc}
+                "mutations": list(self.mutations), "expected": self.expected,
+                "expected_full": self.expected_full or self.expected, "doc": self.doc}
 
 
 _REGISTRY: dict[str, Claim] = {}
 
 
 def claim(*, id: str, paper: str, theorem: str, statement: str, source: str,
-          mutations: tuple[str, ...] = (), expected: str = "verified", slow: bool = False):
+          mutations: tuple[str, ...] = (), expected: str = "verified",
+          expected_full: str | None = None, slow: bool = False):
     """Decorator registering ``fn(budget, seed, mutation) -> Verdict`` as a claim.
 
     ``mutations`` names the mutated twins the function implements (each must come out refuted);
-    ``expected`` is the status the toolkit records for this claim at the fast budget: ``verified``
-    for claims that hold, or ``refuted``/``inconclusive`` for a documented finding.
+    ``expected`` is the status the toolkit records for this claim: ``verified`` for claims that
+    hold, or ``refuted``/``inconclusive`` for a documented finding; ``expected_full`` overrides it
+    at the ``full`` budget (a paper-scale run that did not reproduce, say).
     """
     if source not in SOURCES:
         raise ValueError(f"claim {id}: source must be one of {SOURCES}, got {source!r}")
-    if expected not in STATUSES:
-        raise ValueError(f"claim {id}: expected must be one of {STATUSES}, got {expected!r}")
+    for name, val in (("expected", expected), ("expected_full", expected_full or expected)):
+        if val not in STATUSES:
+            raise ValueError(f"claim {id}: {name} must be one of {STATUSES}, got {val!r}")
     if "." not in id or id.split(".", 1)[0] not in PAPERS:
         raise ValueError(f"claim id {id!r} must look like '<paper module>.<name>' with a module in "
                          f"{sorted(PAPERS)}")
@@ -189,7 +199,8 @@ def claim(*, id: str, paper: str, theorem: str, statement: str, source: str,
             return fn(budget=budget, seed=seed, mutation=mutation)
 
         c = Claim(id=id, paper=paper, theorem=theorem, statement=statement, source=source,
-                  fn=wrapped, mutations=tuple(mutations), expected=expected, slow=slow)
+                  fn=wrapped, mutations=tuple(mutations), expected=expected,
+                  expected_full=expected_full, slow=slow)
         if id in _REGISTRY and _REGISTRY[id].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"claim id {id!r} registered twice")
         _REGISTRY[id] = c

@@ -108,9 +108,13 @@ def _render_html(results, figs_by_module, fig_paths, budget, seed, elapsed) -> s
                          f"<p><b>{_esc(c.theorem)}.</b> {_esc(c.statement)}</p>"
                          f"<p>bound {_num(v.bound)}, observed {_num(v.observed)}, margin {_num(v.margin)}"
                          f" ({v.seconds:.1f} s). {_esc(v.message)}</p>")
-            if c.expected != "verified":
-                parts.append(f"<p class='{c.expected}'>Recorded finding: this claim is expected to be "
-                             f"{c.expected} (see the docstring).</p>")
+            exp = c.expected_for(budget)
+            if exp != "verified":
+                parts.append(f"<p class='{exp}'>Recorded finding: at budget {_esc(budget)} this claim is "
+                             f"recorded as {exp} (see the docstring and docs/papers/{c.module}*.md).</p>")
+            elif c.expected_full and c.expected_full != "verified":
+                parts.append(f"<p class='{c.expected_full}'>Recorded finding at budget full: "
+                             f"{c.expected_full} (see the docstring).</p>")
             for t in twins.get(c.id, []):
                 tv = t["verdict"]
                 ok = "as required" if tv.status == "refuted" else "NOT refuted: the check may be unable to fail"

@@ -32,6 +32,11 @@ def demo_registry(monkeypatch):
     def demo_finding(budget, seed, mutation):
         return verdict_from(False, bound=0.0, observed=1.0, message="does not hold")
 
+    @claim(id="plasticity.demo_full_finding", paper="2306.10711", theorem="Demo 3",
+           statement="holds at fast, not at full", source="empirical", expected_full="inconclusive")
+    def demo_full(budget, seed, mutation):
+        return verdict_from(budget == "fast", inconclusive=True, message="full run misses the bar")
+
     @figs.figure("demo_fig", title="demo", claims=("plasticity.demo_ok",), module="plasticity")
     def demo_fig(data):
         from figures.style import new
@@ -76,7 +81,8 @@ def test_resolve_unknown_names_valid_ones(demo_registry):
     with pytest.raises(core.UnknownClaimError) as e:
         core.resolve(["nosuch"])
     assert "plasticity" in str(e.value)
-    assert [c.id for c in core.resolve(["2306.10711"])] == ["plasticity.demo_ok", "plasticity.demo_finding"]
+    assert [c.id for c in core.resolve(["2306.10711"])] == ["plasticity.demo_ok", "plasticity.demo_finding",
+                                                           "plasticity.demo_full_finding"]
 
 
 def test_cli_exit_codes(demo_registry, tmp_path, capsys):
@@ -89,6 +95,8 @@ def test_cli_exit_codes(demo_registry, tmp_path, capsys):
     assert cli.main(["check", "plasticity", "-q"]) == 0      # the finding reproduces as recorded
     assert "recorded finding" in capsys.readouterr().out
     assert cli.main(["check", "plasticity", "-q", "--strict"]) == 1   # strict: the finding is not verified
+    assert cli.main(["check", "plasticity.demo_full_finding", "-q", "--budget", "full"]) == 0
+    assert cli.main(["check", "plasticity.demo_full_finding", "-q", "--budget", "full", "--strict"]) == 1
     assert cli.main(["check", "nosuch", "-q"]) == 2
     assert "Valid papers: plasticity" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
@@ -106,7 +114,8 @@ def test_report_written_atomically(demo_registry, tmp_path):
     page = (out / "index.html").read_text()
     assert "plasticity.demo_ok" in page and "tag-derived" in page and "figures/demo_fig.png" in page
     doc = json.loads((out / "verdicts.json").read_text())
-    assert {c["id"] for c in doc["claims"]} == {"plasticity.demo_ok", "plasticity.demo_finding"}
+    assert {c["id"] for c in doc["claims"]} == {"plasticity.demo_ok", "plasticity.demo_finding",
+                                                "plasticity.demo_full_finding"}
 
     # a run interrupted half-way leaves the previous report untouched and no temporary folder
     @claim(id="plasticity.demo_crash", paper="2306.10711", theorem="t", statement="s", source="derived")
