@@ -2,19 +2,12 @@
 
 A paper's test module typically reads::
 
-    import pytest
     from proofs_check import claims_for
-    from proofs_check.testing import assert_claim, assert_twin_refuted, twin_cases
+    from proofs_check.testing import claim_tests
 
     CLAIMS = claims_for("sam")
-
-    @pytest.mark.parametrize("c", CLAIMS, ids=lambda c: c.id)
-    def test_claim(c):
-        assert_claim(c)
-
-    @pytest.mark.parametrize("c,mutation", twin_cases(CLAIMS))
-    def test_mutated_twin(c, mutation):
-        assert_twin_refuted(c, mutation)
+    # each claim's verdict at the fast budget, and each mutated twin refuted
+    test_claim, test_mutated_twin = claim_tests(CLAIMS)
 """
 from __future__ import annotations
 
@@ -51,3 +44,22 @@ def claim_cases(claims: list[Claim]) -> list:
     """``pytest.param(claim)`` for each claim, marked ``slow`` where the claim is."""
     return [pytest.param(c, id=c.id, marks=[pytest.mark.slow] if c.slow else [])
             for c in claims]
+
+
+def claim_tests(claims: list[Claim], budget: str = "fast"):
+    """The two parametrized pytest functions of a paper's suite, to assign at module level::
+
+        test_claim, test_mutated_twin = claim_tests(CLAIMS)
+
+    ``test_claim`` asserts each claim's recorded status at ``budget``; ``test_mutated_twin``
+    asserts each mutated twin comes out refuted."""
+
+    @pytest.mark.parametrize("c", claim_cases(claims))
+    def test_claim(c):
+        assert_claim(c, budget=budget)
+
+    @pytest.mark.parametrize("c,mutation", twin_cases(claims))
+    def test_mutated_twin(c, mutation):
+        assert_twin_refuted(c, mutation, budget=budget)
+
+    return test_claim, test_mutated_twin

@@ -12,7 +12,7 @@ from numerics import arithmetic as fmt
 from numerics.arith_train import Recipe, _shift_ids, _shuffle_ids, encode, evaluate, make_pool, \
     model_config, sample_operands, train
 from proofs_check import claims_for
-from proofs_check.testing import assert_claim, assert_twin_refuted, claim_cases, twin_cases
+from proofs_check.testing import claim_tests
 
 CLAIMS = [c for m in ("position_coupling", "multi_operand") for c in claims_for(m)
           if c.id.endswith(".length_generalization")]
@@ -26,14 +26,8 @@ def test_both_training_claims_registered():
         assert "[V-poster" in c.doc and "[E]" in c.doc
 
 
-@pytest.mark.parametrize("c", claim_cases(CLAIMS))
-def test_claim(c):
-    assert_claim(c)
-
-
-@pytest.mark.parametrize("c,mutation", twin_cases(CLAIMS))
-def test_mutated_twin(c, mutation):
-    assert_twin_refuted(c, mutation)
+# each claim at the fast budget, and each mutated twin refuted (proofs_check.testing)
+test_claim, test_mutated_twin = claim_tests(CLAIMS)
 
 
 # ------------------------------------------------------------------ data pipeline

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from numerics import catapult as nc
 from proofs_check import claims_for
-from proofs_check.testing import assert_claim, assert_twin_refuted, claim_cases, twin_cases
+from proofs_check.testing import assert_claim, claim_tests
 from theory import catapult as tc
 
 CLAIMS = claims_for("catapult")
@@ -21,14 +21,8 @@ H = tc.h
 Z = tc.z
 
 
-@pytest.mark.parametrize("c", claim_cases(CLAIMS))
-def test_claim(c):
-    assert_claim(c)
-
-
-@pytest.mark.parametrize("c,mutation", twin_cases(CLAIMS))
-def test_mutated_twin(c, mutation):
-    assert_twin_refuted(c, mutation)
+# each claim at the fast budget, and each mutated twin refuted (proofs_check.testing)
+test_claim, test_mutated_twin = claim_tests(CLAIMS)
 
 
 def test_every_claim_has_a_twin_and_a_tag():

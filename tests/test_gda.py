@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from numerics import gda as ng
 from proofs_check import claims_for
 from proofs_check import sdp
-from proofs_check.testing import assert_claim, assert_twin_refuted, claim_cases, twin_cases
+from proofs_check.testing import claim_tests
 from theory import gda as tg
 
 CLAIMS = claims_for("gda")
@@ -26,14 +26,8 @@ def test_six_claims_registered():
     assert all(c.mutations for c in CLAIMS)
 
 
-@pytest.mark.parametrize("c", claim_cases(CLAIMS))
-def test_claim(c):
-    assert_claim(c)
-
-
-@pytest.mark.parametrize("c,mutation", twin_cases(CLAIMS))
-def test_mutated_twin(c, mutation):
-    assert_twin_refuted(c, mutation)
+# each claim at the fast budget, and each mutated twin refuted (proofs_check.testing)
+test_claim, test_mutated_twin = claim_tests(CLAIMS)
 
 
 # ----------------------------------------------------------------------------- closed forms

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from numerics import arithmetic as ar
 from numerics import multi_operand as mo
 from proofs_check import claims_for
-from proofs_check.testing import assert_claim, assert_twin_refuted, claim_cases, twin_cases
+from proofs_check.testing import claim_tests
 from theory import multi_operand as th
 
 # the training claims of this paper live in proofs_check/arith_training.py and are tested in
@@ -17,14 +17,8 @@ from theory import multi_operand as th
 CLAIMS = [c for c in claims_for("multi_operand") if c.fn.__module__ == "proofs_check.multi_operand"]
 
 
-@pytest.mark.parametrize("c", claim_cases(CLAIMS))
-def test_claim(c):
-    assert_claim(c)
-
-
-@pytest.mark.parametrize("c,mutation", twin_cases(CLAIMS))
-def test_mutated_twin(c, mutation):
-    assert_twin_refuted(c, mutation)
+# each claim at the fast budget, and each mutated twin refuted (proofs_check.testing)
+test_claim, test_mutated_twin = claim_tests(CLAIMS)
 
 
 def test_capacities():

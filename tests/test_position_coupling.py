@@ -10,7 +10,7 @@ from numerics import arithmetic as ar
 from numerics import position_coupling as pc
 from numerics import transformer as tf
 from proofs_check import claims_for
-from proofs_check.testing import assert_claim, assert_twin_refuted, claim_cases, twin_cases
+from proofs_check.testing import claim_tests
 from theory import position_coupling as th
 
 # the training claims of this paper live in proofs_check/arith_training.py and are tested in
@@ -18,14 +18,8 @@ from theory import position_coupling as th
 CLAIMS = [c for c in claims_for("position_coupling") if c.fn.__module__ == "proofs_check.position_coupling"]
 
 
-@pytest.mark.parametrize("c", claim_cases(CLAIMS))
-def test_claim(c):
-    assert_claim(c)
-
-
-@pytest.mark.parametrize("c,mutation", twin_cases(CLAIMS))
-def test_mutated_twin(c, mutation):
-    assert_twin_refuted(c, mutation)
+# each claim at the fast budget, and each mutated twin refuted (proofs_check.testing)
+test_claim, test_mutated_twin = claim_tests(CLAIMS)
 
 
 # ------------------------------------------------------------------ closed forms

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from numerics import sam as ns
 from proofs_check import claims_for
-from proofs_check.testing import assert_claim, assert_twin_refuted, claim_cases, twin_cases
+from proofs_check.testing import assert_claim, claim_tests
 from theory import sam as ts
 
 CLAIMS = claims_for("sam")
@@ -24,14 +24,8 @@ def test_eight_claims_registered_with_twins():
     assert all(c.mutations for c in CLAIMS)
 
 
-@pytest.mark.parametrize("c", claim_cases(CLAIMS))
-def test_claim(c):
-    assert_claim(c)
-
-
-@pytest.mark.parametrize("c,mutation", twin_cases(CLAIMS))
-def test_mutated_twin(c, mutation):
-    assert_twin_refuted(c, mutation)
+# each claim at the fast budget, and each mutated twin refuted (proofs_check.testing)
+test_claim, test_mutated_twin = claim_tests(CLAIMS)
 
 
 @pytest.mark.slow
