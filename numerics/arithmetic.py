@@ -176,6 +176,21 @@ def _value(d: list[int]) -> int:
     return int("".join(map(str, d))) if d else 0
 
 
+
+def _parse_operands(operands, pad_to):
+    """Digits of each operand, the padded operand length n, the count m, the digit length L of the
+    largest possible sum m(10^n - 1), and the operands' values."""
+    if len(operands) < 1:
+        raise ValueError("operands must hold at least one number")
+    ds = [_digits(x, f"operands[{i}]") for i, x in enumerate(operands)]
+    n = max(len(d) for d in ds)
+    if pad_to is not None:
+        if pad_to < n:
+            raise ValueError(f"pad_to must be >= the longest operand length {n}, got {pad_to}")
+        n = pad_to
+    m = len(ds)
+    return ds, n, m, len(str(m * (10 ** n - 1))), [_value(d) for d in ds]
+
 def _padded(v: int, width: int) -> list[int]:
     s = str(v)
     if len(s) > width:
@@ -269,17 +284,7 @@ def multi_addition(operands: Sequence, *, start: int | None = None, numbering: s
     """
     _check_numbering(numbering)
     s = _check_start(_default_start(start, numbering), 1)
-    if len(operands) < 1:
-        raise ValueError("operands must hold at least one number")
-    ds = [_digits(x, f"operands[{i}]") for i, x in enumerate(operands)]
-    n = max(len(d) for d in ds)
-    if pad_to is not None:
-        if pad_to < n:
-            raise ValueError(f"pad_to must be >= the longest operand length {n}, got {pad_to}")
-        n = pad_to
-    m = len(ds)
-    L = len(str(m * (10 ** n - 1)))
-    vals = [_value(d) for d in ds]
+    ds, n, m, L, vals = _parse_operands(operands, pad_to)
     f = _sig_ids(numbering, s, L)
     op_ids = [f(L - 1 - i) for i in range(L)]
     tokens, pid = [BOS], [0]
@@ -400,17 +405,7 @@ def multi_operand_addition(operands: Sequence, *, scratchpad: bool = True, start
         pid = np.vstack([ex.position_ids, np.zeros_like(ex.position_ids)])
         return dataclasses.replace(ex, position_ids=pid, task="multi_operand_addition",
                                    meta={**ex.meta, "scratchpad": False, "start": (t, u)})
-    if len(operands) < 1:
-        raise ValueError("operands must hold at least one number")
-    ds = [_digits(x, f"operands[{i}]") for i, x in enumerate(operands)]
-    n = max(len(d) for d in ds)
-    if pad_to is not None:
-        if pad_to < n:
-            raise ValueError(f"pad_to must be >= the longest operand length {n}, got {pad_to}")
-        n = pad_to
-    m = len(ds)
-    L = len(str(m * (10 ** n - 1)))
-    vals = [_value(d) for d in ds]
+    ds, n, m, L, vals = _parse_operands(operands, pad_to)
     msf = [t + 1 + (L - 1 - i) for i in range(L)]  # level-1 IDs of an MSB-first number
     lsf = [t + 1 + j for j in range(L)]            # of a reversed number
     tokens, p1, p2 = [BOS], [0], [0]

@@ -18,7 +18,7 @@ import functools
 
 import sympy as sp
 
-from theory.position_coupling import leak_bound, leak_bound_expr
+from theory.position_coupling import _int, leak_bound, leak_bound_expr
 
 __all__ = ["P1", "P2", "m", "L", "N", "M", "embedding_dim", "width", "sequence_length",
            "count_capacity_expr", "count_capacity", "width_capacity_expr", "width_capacity",
@@ -26,15 +26,6 @@ __all__ = ["P1", "P2", "m", "L", "N", "M", "embedding_dim", "width", "sequence_l
            "hardness_needed_expr", "hardness_needed", "leak_bound"]
 
 P1, P2, m, L, N, M = sp.symbols("P1 P2 m L N M", positive=True)
-
-
-def _int(name, v, lo):
-    if isinstance(v, bool) or not hasattr(v, "__index__"):
-        raise ValueError(f"{name} must be an integer, got {v!r}")
-    v = int(v)
-    if v < lo:
-        raise ValueError(f"{name} must be >= {lo}, got {v}")
-    return v
 
 
 def embedding_dim(P1_: int, P2_: int) -> int:
