@@ -17,6 +17,7 @@ iteration (GDA variants, momentum methods on quadratics, linearised dynamics) ca
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -36,10 +37,16 @@ class Certificate:
 
 
 def solve_feasible(prob: cp.Problem) -> bool:
-    """Solve a feasibility problem with CLARABEL, falling back to SCS; True if (nearly) optimal."""
+    """Solve a feasibility problem with CLARABEL, falling back to SCS; True if (nearly) optimal.
+
+    cvxpy's "solution may be inaccurate" warning is silenced here: an ``optimal_inaccurate`` answer
+    is only a candidate, and every certificate is re-checked in floating point
+    (:func:`check_certificate`) before it is accepted."""
     for solver in ("CLARABEL", "SCS"):
         try:
-            prob.solve(solver=solver)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+                prob.solve(solver=solver)
         except (cp.error.SolverError, ValueError, ArithmeticError):
             continue
         if prob.status in ("optimal", "optimal_inaccurate"):
