@@ -24,6 +24,7 @@ import numpy as np
 from jax import lax
 
 from .hessian import hvp
+from .linalg import tridiag_max_eig
 
 __all__ = ["LOSSES", "ACTIVATIONS", "loss_fn", "lanczos_top", "top_eigenvalue", "sharpness_hvp", "linear_net_output", "init_linear_net",
            "imbalanced_init", "gd_linear_net", "gd_toy", "gd_neuron", "scalar_gd_orbits",
@@ -117,8 +118,8 @@ def lanczos_top(matvec, dim: int, dtype=jnp.float64, k: int = 30):
         return V, al.at[j].set(a), be.at[j].set(jnp.where(good, b, 0.0))
 
     _, al, be = lax.fori_loop(0, k, body, (V0, jnp.zeros(k, dtype), jnp.zeros(k, dtype)))
-    T = jnp.diag(al) + jnp.diag(be[:-1], 1) + jnp.diag(be[:-1], -1)
-    return jnp.linalg.eigvalsh(T)[-1]
+    # top Ritz value without LAPACK: a batched in-graph eigvalsh can deadlock XLA's CPU pool
+    return tridiag_max_eig(al, be[:-1])
 
 
 def top_eigenvalue(H, k: int = 30):

@@ -23,6 +23,7 @@ import numpy as np
 from jax import lax
 
 import numerics  # noqa: F401  (enables float64)
+from .linalg import spectral_radius
 
 __all__ = [
     "GAMMA_DELTA", "make_step", "init_state", "run", "jacobian_at", "random_orthogonal",
@@ -221,7 +222,7 @@ def block_radius(method, alpha, beta, a, b, c, gamma=None, delta=None):
     def one(ai, bi, ci):
         J = jax.jacfwd(lambda v: jnp.stack(block_step(method, alpha, beta, g, d, ai, bi, ci,
                                                       (v[0], v[1], v[2]))))(jnp.zeros(3))
-        return jnp.max(jnp.abs(jnp.linalg.eigvals(J)))
+        return spectral_radius(J)  # no batched LAPACK eigvals in the vmapped graph (CPU deadlock)
     return jnp.max(jax.vmap(one)(a, b, c))
 
 

@@ -1,7 +1,5 @@
 """Where theory meets numerics: one module per paper registering its claims (see :mod:`proofs_check.core`),
 plus certificate tools (``proofs_check.sdp``) and the command line (``proofs_check.cli``)."""
-import numerics._xla  # noqa: F401  (XLA CPU flags before any JAX use)
-
 from .core import (BUDGETS, PAPERS, SOURCES, STATUSES, Claim, Verdict, all_claims, claim, claims_for,
                    get_claim, resolve, verdict_from)
 
