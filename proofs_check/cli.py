@@ -321,15 +321,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point of ``theory-verify``; returns the exit code."""
     args = build_parser().parse_args(argv)
-    import signal
-
-    def _on_term(signum, frame):  # a terminated run cleans up like an interrupted one
-        raise KeyboardInterrupt
-
-    try:
-        signal.signal(signal.SIGTERM, _on_term)
-    except ValueError:  # not the main thread (e.g. called from a notebook worker)
-        pass
     try:
         return args.func(args)
     except SystemExit as e:  # bad input found after parsing (unknown claim ...): exit code 2
