@@ -189,11 +189,16 @@ def write_report(claims, modules, out: str, *, budget="fast", seed=0, progress=T
     n_ok = sum(r["verdict"].status == "verified" for r in main)
     bad_twins = [f"{r['claim'].id}[{r['mutation']}]" for r in results
                  if r["mutation"] is not None and r["verdict"].status != "refuted"]
-    print(f"report: {n_ok}/{len(main)} claims verified; {len(fig_paths)} figures; "
+    n_find = sum(r["claim"].expected_for(budget) != "verified" and r["verdict"].status == r["claim"].expected_for(budget)
+                 for r in main)
+    print(f"report: {n_ok}/{len(main)} claims verified"
+          + (f" ({n_find} recorded finding(s) reproduced as recorded)" if n_find else "")
+          + f"; {len(fig_paths)} figures; "
           f"written to {os.path.join(out, 'index.html')} and {os.path.join(out, 'verdicts.json')}")
     for r in main:
         if r["verdict"].status != "verified":
-            print(f"  {r['claim'].id}: {r['verdict'].status}: {r['verdict'].message}")
+            tag = " (recorded finding)" if r["verdict"].status == r["claim"].expected_for(budget) else ""
+            print(f"  {r['claim'].id}: {r['verdict'].status}{tag}: {r['verdict'].message}")
     if bad_twins:
         print("  mutated twins NOT refuted: " + ", ".join(bad_twins))
     for name, err in fig_errors.items():
