@@ -59,6 +59,17 @@ def _ape_max_position(recipe: Recipe, max_digits: int, max_ops: int = 2) -> int:
     return int(len(toks)) + 8
 
 
+
+def _full_status(in_dist: float, in_bar: float, extrap: float, baseline: float) -> str:
+    """Verdict of a full-budget training claim: ``refuted`` if the model does not fit its training
+    range (``in_dist < in_bar``); ``verified`` if it also extrapolates (``extrap >= EXTRAP_BAR``) while
+    the baseline stays near 0 (``baseline <= BASELINE_CEIL``); otherwise ``inconclusive``."""
+    if in_dist < in_bar:
+        return "refuted"
+    if extrap >= EXTRAP_BAR and baseline <= BASELINE_CEIL:
+        return "verified"
+    return "inconclusive"
+
 @claim(id="position_coupling.length_generalization", paper="2405.20671",
        theorem="§4, Fig. 1/3 (training); issue 5 item 5",
        statement="A 1-layer Transformer with coupled positions trained on short additions reaches "
@@ -140,12 +151,7 @@ def length_generalization_addition(budget, seed, mutation):
                                                         np.median(dig_c, 0).tolist())),
                "train_seconds": [float(r["train_seconds"]) for r in coupled],
                "recipe": base.key()}
-    if in_d < IN_DIST_BAR:
-        status = "refuted"
-    elif ext >= EXTRAP_BAR and base_max <= BASELINE_CEIL:
-        status = "verified"
-    else:
-        status = "inconclusive"
+    status = _full_status(in_d, IN_DIST_BAR, ext, base_max)
     return Verdict(status=status, bound=EXTRAP_BAR, observed=ext, margin=ext - EXTRAP_BAR,
                    message=f"median EM at {2 * hi} digits (2x training max), in-dist {in_d:.3f}, "
                            f"baselines {base_em}", details=details, arrays=arrays)
@@ -218,12 +224,7 @@ def length_generalization_multi_operand(budget, seed, mutation):
     details = {"in_dist_median_min": in_d, "em_at_2x2x_median": ext, "baseline_at_2x2x": base_at,
                "median_em_grid": med.tolist(), "digits": list(digits), "operands": list(ops),
                "train_seconds": [float(r["train_seconds"]) for r in runs], "recipe": base.key()}
-    if in_d < MO_IN_DIST_BAR:
-        status = "refuted"
-    elif ext >= EXTRAP_BAR and base_at <= BASELINE_CEIL:
-        status = "verified"
-    else:
-        status = "inconclusive"
+    status = _full_status(in_d, MO_IN_DIST_BAR, ext, base_at)
     return Verdict(status=status, bound=EXTRAP_BAR, observed=ext, margin=ext - EXTRAP_BAR,
                    message=f"median EM at {digits[-1]} digits x {ops[-1]} operands; in-dist "
                            f"{in_d:.3f}; no-scratchpad {base_at:.3f}", details=details,
