@@ -1,7 +1,10 @@
 """The ``theory-verify`` command line: list, check, draw and report the papers' claims.
 
-Exit codes: 0 success (for ``check``: every claim verified), 1 some claim refuted or inconclusive,
-2 bad input (unknown paper or claim, bad option).
+Exit codes of ``check``: 0 when every claim came out as the toolkit records it (a theorem claim
+verified, a recorded finding reproducing its recorded status; ``--strict``: every claim verified) and
+every mutated twin was refuted; 1 when some claim or twin did not; 2 bad input (unknown paper or claim,
+bad option or path), refused before any check runs; 3 when some check raised an error (a broken check
+or environment, not a verdict on the paper).
 """
 from __future__ import annotations
 
@@ -13,7 +16,7 @@ import tempfile
 import textwrap
 import time
 
-from . import core
+from . import core, runner
 from .core import BUDGETS, PAPERS, UnknownClaimError
 
 EPILOG = "Papers (module = arXiv id): " + ", ".join(f"{m} = {a}" for m, (a, _) in PAPERS.items())
@@ -44,16 +47,6 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows]
     return "\n".join(out)
-
-
-def _progress(items, desc: str, enabled: bool):
-    if not enabled:
-        return items
-    try:
-        from tqdm import tqdm
-    except ImportError:  # pragma: no cover
-        return items
-    return tqdm(items, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True)
 
 
 def _resolve(names) -> list[core.Claim]:
@@ -92,68 +85,25 @@ def _atomic_write(path: str, text: str) -> None:
         raise
 
 
-def run_claims(claims, budget: str, seed: int, progress: bool = True, twins: bool = False):
-    """Run each claim (and, with ``twins``, each mutated twin); returns a list of result dicts."""
-    jobs = [(c, None) for c in claims]
-    if twins:
-        jobs += [(c, m) for c in claims for m in c.mutations]
-    results = []
-    bar = _progress(jobs, "checking", progress)
-    for c, m in bar:
-        if progress and hasattr(bar, "set_postfix_str"):
-            bar.set_postfix_str(c.id + (f"[{m}]" if m else ""))
-        t0 = time.perf_counter()
-        try:
-            v = c.run(budget=budget, seed=seed, mutation=m)
-            err = None
-        except Exception as e:  # a crash is reported, never hidden
-            v = core.Verdict(status="inconclusive", message=f"check raised {type(e).__name__}: {e}")
-            v.seconds = time.perf_counter() - t0
-            err = repr(e)
-        results.append({"claim": c, "mutation": m, "verdict": v, "error": err})
-    return results
+def _status_cell(r: runner.Result) -> str:
+    c, v = r.claim, r.verdict
+    if r.is_twin:
+        return {"refuted": "ok (refuted)", "skipped": "skipped"}.get(v.status, f"BAD ({v.status})")
+    exp = c.expected_for(r.job.budget)
+    if v.status in ("error", "skipped") or exp == "verified":
+        return v.status
+    return v.status + (" (recorded finding)" if v.status == exp else f" (finding recorded as {exp})")
 
 
-def _results_table(results, budget: str) -> str:
+def _results_table(results) -> str:
     rows = []
     for r in results:
-        c, v, m = r["claim"], r["verdict"], r["mutation"]
+        c, v, m = r.claim, r.verdict, r.mutation
         name = c.id if m is None else f"{c.id}[twin:{m}]"
-        status = v.status
-        exp = c.expected_for(budget)
-        if m is None and exp != "verified":
-            status += " (recorded finding)" if v.status == exp else f" (finding recorded as {exp})"
-        if m is not None:
-            status = ("ok (refuted)" if v.status == "refuted" else f"BAD ({v.status})")
-        rows.append([name, c.source, _fmt(v.bound), _fmt(v.observed), _fmt(v.margin), status,
-                     f"{v.seconds:.1f}"])
-    return _table(rows, ["claim", "source", "bound", "observed", "margin", "status", "seconds"])
-
-
-def results_json(results, budget: str, seed: int) -> dict:
-    out = {"budget": budget, "seed": seed, "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-           "claims": []}
-    for r in results:
-        d = r["claim"].to_json()
-        d.update({"mutation": r["mutation"], "verdict": r["verdict"].to_json(), "error": r["error"]})
-        out["claims"].append(d)
-    return out
-
-
-def _all_ok(results, budget: str, strict: bool = False) -> bool:
-    """True when every claim came out as the toolkit records it and every twin was refuted.
-
-    A claim that holds must be ``verified``; a recorded finding (``Claim.expected`` = refuted or
-    inconclusive: a statement that does not hold numerically) must reproduce its recorded status.
-    With ``strict``, every claim must be verified, findings included."""
-    for r in results:
-        st = r["verdict"].status
-        if r["mutation"] is not None:
-            if st != "refuted":
-                return False
-        elif st != ("verified" if strict else r["claim"].expected_for(budget)):
-            return False
-    return True
+        rows.append([name, c.source, v.kind or "-", _fmt(v.bound), _fmt(v.observed), _fmt(v.margin),
+                     _status_cell(r), f"{v.seconds:.1f}"])
+    return _table(rows, ["claim", "source", "comparison", "bound", "observed", "margin", "status",
+                         "seconds"])
 
 
 # --------------------------------------------------------------------------------------- commands
@@ -178,22 +128,42 @@ def cmd_list(args) -> int:
 
 def cmd_check(args) -> int:
     claims = _resolve(args.names)
-    results = run_claims(claims, args.budget, args.seed, progress=not args.quiet, twins=args.twins)
-    print(_results_table(results, args.budget))
-    n_ok = sum(r["verdict"].status == "verified" for r in results if r["mutation"] is None)
-    n_find = sum(r["claim"].expected_for(args.budget) != "verified" for r in results if r["mutation"] is None)
-    print(f"\n{n_ok}/{len(claims)} claims verified at budget {args.budget!r} (seed {args.seed})"
-          + (f"; {n_find} recorded finding(s): statements the toolkit could not verify numerically, see their "
-             "docstrings and docs/papers/." if n_find else "."))
+    jobs = runner.make_jobs(claims, args.budget, args.seed, twins=args.twins)
+    results = runner.run_jobs(jobs, show_progress=not args.quiet)
+    print(_results_table(results))
+    s = runner.summarize(results)
+    line = (f"\n{s['verified']}/{s['claims_run']} claims verified at budget {args.budget!r} "
+            f"(seed {args.seed})")
+    if s["recorded_findings"]:
+        line += (f"; {len(s['recorded_findings'])} recorded finding(s) reproduced as recorded "
+                 f"({', '.join(s['recorded_findings'])}): statements the toolkit could not verify "
+                 "numerically, see their docstrings and docs/papers/")
+    if s["skipped"]:
+        line += f"; {len(s['skipped'])} skipped (decided at a larger budget: {', '.join(s['skipped'])})"
+    if s["twins"]:
+        line += f"; {s['twins_refuted']}/{s['twins']} mutated twins refuted"
+    print(line + ".")
     for r in results:
-        if r["error"]:
-            print(f"  {r['claim'].id}: {r['verdict'].message}", file=sys.stderr)
-        elif r["mutation"] is None and r["verdict"].status != r["claim"].expected_for(args.budget):
-            print(f"  {r['claim'].id}: {r['verdict'].status}: {r['verdict'].message}")
+        if r.verdict.status == "error":
+            print(f"  {r.job.label}: ERROR {r.verdict.message}", file=sys.stderr)
+        elif not r.as_recorded():
+            print(f"  {r.job.label}: {r.verdict.status}: {r.verdict.message}")
     if args.json:
-        _atomic_write(args.json, json.dumps(results_json(results, args.budget, args.seed), indent=2))
+        _atomic_write(args.json, json.dumps(runner.results_json(results, args.budget, args.seed), indent=2))
         print(f"wrote {args.json}")
-    return 0 if _all_ok(results, args.budget, strict=args.strict) else 1
+    if s["errors"]:
+        return 3
+    return 0 if runner.all_as_recorded(results, strict=args.strict) else 1
+
+
+def _seed(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be an integer >= 0, got {s!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"--seed must be an integer >= 0, got {v}")
+    return v
 
 
 def _parse_formats(s: str) -> tuple[str, ...]:
@@ -206,36 +176,11 @@ def _parse_formats(s: str) -> tuple[str, ...]:
     return fmts
 
 
-def draw_figures(modules, out_dir, formats, budget, seed, results=None, progress=True, errors=None):
-    """Draw every figure of ``modules`` into ``out_dir``; runs the claims a figure needs when
-    ``results`` does not already hold them. Returns {figure name: [paths]}.
-
-    With an ``errors`` dict, a figure that fails is recorded there (name -> message) and the others
-    are still drawn; without it the exception propagates."""
-    import traceback
-
-    import figures as figs
-
-    data = {r["claim"].id: r["verdict"].arrays for r in (results or []) if r["mutation"] is None}
-    written = {}
-    for f in _progress(figs.all_figures(modules), "figures", progress):
-        try:
-            need = [core.get_claim(cid) for cid in f.claims if cid not in data]
-            for r in run_claims(need, budget, seed, progress=False):
-                data[r["claim"].id] = r["verdict"].arrays
-            written[f.name] = figs.save(f.draw(data), out_dir, f.name, formats)
-        except Exception as e:
-            if errors is None:
-                raise
-            errors[f.name] = "".join(traceback.format_exception_only(type(e), e)).strip()
-    return written
-
-
 def cmd_figures(args) -> int:
     modules = _resolve_modules(args.names)
     errors: dict[str, str] = {}
-    written = draw_figures(modules, args.out, args.format, args.budget, args.seed,
-                           progress=not args.quiet, errors=errors)
+    written = runner.draw_figures(modules, args.out, args.format, args.budget, args.seed,
+                                  show_progress=not args.quiet, errors=errors)
     for name, paths in written.items():
         print(f"{name}: {', '.join(paths)}")
     for name, err in errors.items():
@@ -268,7 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
         if budget:
             sp.add_argument("--budget", choices=BUDGETS, default="fast",
                             help="fast = CI tier (default); full = paper-scale runs")
-            sp.add_argument("--seed", type=int, default=0, help="PRNG seed of every check (default 0)")
+            sp.add_argument("--seed", type=_seed, default=0,
+                            help="PRNG seed of every check, an integer >= 0 (default 0)")
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     sp = sub.add_parser("list", help="table of claims: id, paper, theorem, source tag, statement",

@@ -30,13 +30,42 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 __all__ = [
-    "BUDGETS", "SOURCES", "STATUSES", "PAPERS", "Claim", "Verdict", "claim", "verdict_from",
+    "BUDGETS", "SOURCES", "STATUSES", "OUTCOMES", "KINDS", "PAPERS", "Claim", "Verdict", "claim",
+    "verdict_from", "margin_for",
     "get_claim", "all_claims", "claims_for", "resolve", "UnknownClaimError", "load_all",
 ]
 
 BUDGETS = ("fast", "full")
 SOURCES = ("paper", "paper-order", "derived", "empirical")
+#: the scientific verdicts a check may return
 STATUSES = ("verified", "refuted", "inconclusive")
+#: every outcome a result can have: a scientific verdict, or ``error`` (the check raised: a bug or a
+#: broken environment, never a statement about the paper) or ``skipped`` (the claim is decided only at
+#: a larger budget than the one run, so it was not run and says nothing)
+OUTCOMES = STATUSES + ("error", "skipped")
+
+#: What a verdict's ``bound``, ``observed`` and ``margin`` mean, by the kind of comparison it makes.
+#: The table, the report and the JSON print these words, so every row reads the same way.
+KINDS: dict[str, str] = {
+    "max_violation <= tol": "observed = the largest violation of the bound over every instance and "
+                            "step; holds when observed <= bound (the tolerance); margin = bound - observed",
+    "value <= bound": "observed = the measured quantity; holds when observed <= bound; "
+                      "margin = bound - observed",
+    "value >= bound": "observed = the measured quantity; holds when observed >= bound; "
+                      "margin = observed - bound",
+    "in_interval": "observed must lie in bound = [lo, hi]; margin = the smaller of observed - lo and "
+                   "hi - observed",
+    "relative_error <= tol": "observed = |measured - predicted| / |predicted|; holds when observed <= "
+                             "bound (the tolerance); margin = bound - observed",
+    "ratio >= bar": "observed = a ratio of two measured quantities; holds when observed >= bound (the "
+                    "bar); margin = observed - bound",
+    "ratio <= bar": "observed = a ratio of two measured quantities; holds when observed <= bound (the "
+                    "bar); margin = bound - observed",
+    "exact": "an exact comparison (a symbolic identity, integer equality, every case of an "
+             "enumeration); bound = what must hold, observed = what was found; margin not meaningful",
+    "all_of": "several comparisons that must all hold, listed in details; bound, observed and margin "
+              "are those of the tightest one",
+}
 
 #: module name -> (arXiv id, short title). The order is the order of the README table.
 PAPERS: dict[str, tuple[str, str]] = {
@@ -57,11 +86,16 @@ PAPERS: dict[str, tuple[str, str]] = {
 class Verdict:
     """The outcome of one claim check.
 
-    status    ``verified``, ``refuted`` or ``inconclusive``.
-    bound     the proven (or predicted) value the observation is compared with.
+    status    ``verified``, ``refuted`` or ``inconclusive`` (a check's verdict), or, set only by the
+              runner, ``error`` (the check raised) or ``skipped`` (not run at this budget).
+    kind      the kind of comparison, a key of :data:`KINDS` (``"value <= bound"``, ``"in_interval"``,
+              ``"ratio >= bar"``, ...): it says how to read ``bound``, ``observed`` and ``margin``.
+    bound     the proven (or predicted) value, tolerance, bar or ``[lo, hi]`` the observation is
+              compared with.
     observed  the measured value.
-    margin    slack on the safe side, in the units of ``bound`` (positive = the claim holds with room;
-              for two-sided checks, the smaller of the two slacks). ``None`` where not meaningful.
+    margin    slack on the safe side, in the units of ``bound`` (positive = the comparison holds with
+              room, negative = it fails by that much; for intervals, the smaller of the two slacks).
+              Computed from ``kind`` when not given; ``None`` where not meaningful (``exact``).
     message   one line saying what was compared.
     details   JSON-able numbers for the report (tables, fitted slopes, per-instance maxima).
     arrays    numpy arrays a figure needs (not written to ``verdicts.json``).
@@ -69,6 +103,7 @@ class Verdict:
     """
 
     status: str
+    kind: str | None = None
     bound: Any = None
     observed: Any = None
     margin: float | None = None
@@ -78,8 +113,12 @@ class Verdict:
     seconds: float = 0.0
 
     def __post_init__(self):
-        if self.status not in STATUSES:
-            raise ValueError(f"Verdict.status must be one of {STATUSES}, got {self.status!r}")
+        if self.status not in OUTCOMES:
+            raise ValueError(f"Verdict.status must be one of {OUTCOMES}, got {self.status!r}")
+        if self.kind is not None and self.kind not in KINDS:
+            raise ValueError(f"Verdict.kind must be one of {sorted(KINDS)}, got {self.kind!r}")
+        if self.margin is None and self.kind is not None:
+            self.margin = margin_for(self.kind, self.observed, self.bound)
 
     @property
     def ok(self) -> bool:
@@ -92,13 +131,32 @@ class Verdict:
         return d
 
 
-def verdict_from(passed: bool, *, bound=None, observed=None, margin=None, message="",
-                 details=None, arrays=None, inconclusive: bool = False) -> Verdict:
+def margin_for(kind: str, observed, bound) -> float | None:
+    """The margin of a comparison of ``kind`` (see :data:`KINDS`): positive when it holds with room,
+    negative when it fails; ``None`` for ``exact`` and ``all_of`` or when the values are not numbers."""
+    try:
+        if kind in ("max_violation <= tol", "value <= bound", "relative_error <= tol", "ratio <= bar"):
+            return float(bound) - float(observed)
+        if kind in ("value >= bound", "ratio >= bar"):
+            return float(observed) - float(bound)
+        if kind == "in_interval":
+            lo, hi = bound
+            return min(float(observed) - float(lo), float(hi) - float(observed))
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+def verdict_from(passed: bool, *, kind: str | None = None, bound=None, observed=None, margin=None,
+                 message="", details=None, arrays=None, inconclusive: bool = False) -> Verdict:
     """Build a Verdict from a boolean test: ``verified`` if it passed, else ``refuted``
-    (or ``inconclusive`` when the caller says the evidence cannot decide)."""
+    (or ``inconclusive`` when the caller says the evidence cannot decide).
+
+    ``kind`` names the comparison (a key of :data:`KINDS`); the margin is computed from it unless
+    given."""
     status = "verified" if passed else ("inconclusive" if inconclusive else "refuted")
-    return Verdict(status=status, bound=bound, observed=observed, margin=margin, message=message,
-                   details=details or {}, arrays=arrays or {})
+    return Verdict(status=status, kind=kind, bound=bound, observed=observed, margin=margin,
+                   message=message, details=details or {}, arrays=arrays or {})
 
 
 def _jsonable(v):
@@ -136,6 +194,12 @@ class Claim:
     expected: str = "verified"
     expected_full: str | None = None
     slow: bool = False
+    decides_at: str = "fast"
+
+    def decided_at(self, budget: str) -> bool:
+        """Whether a run at ``budget`` decides this claim (a claim with ``decides_at="full"`` says
+        nothing at ``fast``: the runner skips it there)."""
+        return BUDGETS.index(budget) >= BUDGETS.index(self.decides_at)
 
     def expected_for(self, budget: str) -> str:
         """The status the toolkit records for this claim at ``budget`` (``expected_full`` at
@@ -168,7 +232,8 @@ class Claim:
         return {"id": self.id, "paper": self.paper, "theorem": self.theorem,
                 "statement": self.statement, "source": self.source,
                 "mutations": list(self.mutations), "expected": self.expected,
-                "expected_full": self.expected_full or self.expected, "doc": self.doc}
+                "expected_full": self.expected_full or self.expected,
+                "decides_at": self.decides_at, "doc": self.doc}
 
 
 _REGISTRY: dict[str, Claim] = {}
@@ -176,14 +241,18 @@ _REGISTRY: dict[str, Claim] = {}
 
 def claim(*, id: str, paper: str, theorem: str, statement: str, source: str,
           mutations: tuple[str, ...] = (), expected: str = "verified",
-          expected_full: str | None = None, slow: bool = False):
+          expected_full: str | None = None, slow: bool = False, decides_at: str = "fast"):
     """Decorator registering ``fn(budget, seed, mutation) -> Verdict`` as a claim.
 
     ``mutations`` names the mutated twins the function implements (each must come out refuted);
     ``expected`` is the status the toolkit records for this claim: ``verified`` for claims that
     hold, or ``refuted``/``inconclusive`` for a documented finding; ``expected_full`` overrides it
-    at the ``full`` budget (a paper-scale run that did not reproduce, say).
+    at the ``full`` budget (a paper-scale run that did not reproduce, say). ``decides_at`` is the
+    smallest budget whose run decides the statement: a claim with ``decides_at="full"`` is skipped
+    (status ``skipped``, never ``verified``) when run at ``fast``.
     """
+    if decides_at not in BUDGETS:
+        raise ValueError(f"claim {id}: decides_at must be one of {BUDGETS}, got {decides_at!r}")
     if source not in SOURCES:
         raise ValueError(f"claim {id}: source must be one of {SOURCES}, got {source!r}")
     for name, val in (("expected", expected), ("expected_full", expected_full or expected)):
@@ -200,7 +269,7 @@ def claim(*, id: str, paper: str, theorem: str, statement: str, source: str,
 
         c = Claim(id=id, paper=paper, theorem=theorem, statement=statement, source=source,
                   fn=wrapped, mutations=tuple(mutations), expected=expected,
-                  expected_full=expected_full, slow=slow)
+                  expected_full=expected_full, slow=slow, decides_at=decides_at)
         if id in _REGISTRY and _REGISTRY[id].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"claim id {id!r} registered twice")
         _REGISTRY[id] = c
@@ -223,7 +292,8 @@ class UnknownClaimError(KeyError):
 
 
 #: modules of ``proofs_check`` that hold infrastructure, not claims
-_INFRA = {"core", "cli", "report", "testing", "sdp", "__main__"}
+_INFRA = {"core", "cli", "report", "testing", "sdp", "runner", "executor", "cache", "provenance",
+          "__main__"}
 _loaded = False
 
 

@@ -61,12 +61,12 @@ def _tag(source: str) -> str:
 
 
 def _render_html(results, figs_by_module, fig_paths, budget, seed, elapsed) -> str:
-    main = [r for r in results if r["mutation"] is None]
+    main = [r for r in results if r.mutation is None]
     twins = {}
     for r in results:
-        if r["mutation"] is not None:
-            twins.setdefault(r["claim"].id, []).append(r)
-    n_ok = sum(r["verdict"].status == "verified" for r in main)
+        if r.mutation is not None:
+            twins.setdefault(r.claim.id, []).append(r)
+    n_ok = sum(r.verdict.status == "verified" for r in main)
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>theory-verify report</title>"
              f"<style>{CSS}</style></head><body>",
              "<h1>theory-verify: checked results of ML-theory papers</h1>",
@@ -82,9 +82,9 @@ def _render_html(results, figs_by_module, fig_paths, budget, seed, elapsed) -> s
              "<th>bound</th><th>observed</th><th>margin</th><th>status</th><th>twins refuted</th>"
              "<th>s</th></tr>"]
     for r in main:
-        c, v = r["claim"], r["verdict"]
+        c, v = r.claim, r.verdict
         tw = twins.get(c.id, [])
-        tw_s = f"{sum(t['verdict'].status == 'refuted' for t in tw)}/{len(tw)}" if tw else "-"
+        tw_s = f"{sum(t.verdict.status == 'refuted' for t in tw)}/{len(tw)}" if tw else "-"
         parts.append(f"<tr><td><a href='#{_esc(c.id)}'>{_esc(c.id)}</a></td><td>{_esc(c.paper)}</td>"
                      f"<td>{_esc(c.theorem)}</td><td>{_tag(c.source)}</td><td class='num'>{_num(v.bound)}</td>"
                      f"<td class='num'>{_num(v.observed)}</td><td class='num'>{_num(v.margin)}</td>"
@@ -92,15 +92,15 @@ def _render_html(results, figs_by_module, fig_paths, budget, seed, elapsed) -> s
                      f"<td class='num'>{v.seconds:.1f}</td></tr>")
     parts.append("</table>")
 
-    modules = list(dict.fromkeys([r["claim"].module for r in main] + list(figs_by_module)))
+    modules = list(dict.fromkeys([r.claim.module for r in main] + list(figs_by_module)))
     for m in modules:
         arxiv, title = PAPERS[m]
         parts.append(f"<h2 id='paper-{m}'>{_esc(title)} <span class='small'>(arXiv:{arxiv}, "
                      f"module <code>{m}</code>)</span></h2>")
         figs = figs_by_module.get(m, [])
         shown = set()
-        for r in (x for x in main if x["claim"].module == m):
-            c, v = r["claim"], r["verdict"]
+        for r in (x for x in main if x.claim.module == m):
+            c, v = r.claim, r.verdict
             mine = [f for f in figs if c.id in f.claims and f.name not in shown]
             shown.update(f.name for f in mine)
             parts.append(f"<div class='claim' id='{_esc(c.id)}'><div class='text'>"
@@ -116,13 +116,13 @@ def _render_html(results, figs_by_module, fig_paths, budget, seed, elapsed) -> s
                 parts.append(f"<p class='{c.expected_full}'>Recorded finding at budget full: "
                              f"{c.expected_full} (see the docstring).</p>")
             for t in twins.get(c.id, []):
-                tv = t["verdict"]
+                tv = t.verdict
                 ok = "as required" if tv.status == "refuted" else "NOT refuted: the check may be unable to fail"
-                parts.append(f"<p class='small'>Mutated twin <code>{_esc(t['mutation'])}</code>: "
+                parts.append(f"<p class='small'>Mutated twin <code>{_esc(t.mutation)}</code>: "
                              f"<span class='{tv.status}'>{tv.status}</span> ({ok}); observed {_num(tv.observed)} "
                              f"vs bound {_num(tv.bound)}.</p>")
-            if r["error"]:
-                parts.append(f"<pre>{_esc(r['error'])}</pre>")
+            if r.error:
+                parts.append(f"<pre>{_esc(r.error)}</pre>")
             if c.doc:
                 parts.append(f"<details><summary>docstring (sources and tags)</summary><pre>{_esc(c.doc)}</pre>"
                              "</details>")
@@ -148,7 +148,7 @@ def write_report(claims, modules, out: str, *, budget="fast", seed=0, progress=T
     """Run ``claims``, draw the figures of ``modules`` and write the report to ``out`` atomically."""
     import figures as figs
 
-    from .cli import draw_figures, results_json, run_claims
+    from .runner import draw_figures, make_jobs, results_json, run_jobs
 
     out = os.path.abspath(out)
     parent = os.path.dirname(out)
@@ -156,11 +156,11 @@ def write_report(claims, modules, out: str, *, budget="fast", seed=0, progress=T
     tmp = tempfile.mkdtemp(prefix=".report-", dir=parent)
     t0 = time.perf_counter()
     try:
-        results = run_claims(claims, budget, seed, progress=progress, twins=twins)
+        results = run_jobs(make_jobs(claims, budget, seed, twins=twins), show_progress=progress)
         fig_errors: dict[str, str] = {}
         figs_by_module = {m: figs.figures_for(m) for m in modules}
         written = draw_figures(modules, os.path.join(tmp, "figures"), ("png",), budget, seed,
-                               results=results, progress=progress, errors=fig_errors)
+                               results=results, show_progress=progress, errors=fig_errors)
         fig_paths = {name: f"figures/{name}.png" for name in written}
         doc = results_json(results, budget, seed)
         doc["figure_errors"] = fig_errors
@@ -185,20 +185,20 @@ def write_report(claims, modules, out: str, *, budget="fast", seed=0, progress=T
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    main = [r for r in results if r["mutation"] is None]
-    n_ok = sum(r["verdict"].status == "verified" for r in main)
-    bad_twins = [f"{r['claim'].id}[{r['mutation']}]" for r in results
-                 if r["mutation"] is not None and r["verdict"].status != "refuted"]
-    n_find = sum(r["claim"].expected_for(budget) != "verified" and r["verdict"].status == r["claim"].expected_for(budget)
+    main = [r for r in results if r.mutation is None]
+    n_ok = sum(r.verdict.status == "verified" for r in main)
+    bad_twins = [f"{r.claim.id}[{r.mutation}]" for r in results
+                 if r.mutation is not None and r.verdict.status != "refuted"]
+    n_find = sum(r.claim.expected_for(budget) != "verified" and r.verdict.status == r.claim.expected_for(budget)
                  for r in main)
     print(f"report: {n_ok}/{len(main)} claims verified"
           + (f" ({n_find} recorded finding(s) reproduced as recorded)" if n_find else "")
           + f"; {len(fig_paths)} figures; "
           f"written to {os.path.join(out, 'index.html')} and {os.path.join(out, 'verdicts.json')}")
     for r in main:
-        if r["verdict"].status != "verified":
-            tag = " (recorded finding)" if r["verdict"].status == r["claim"].expected_for(budget) else ""
-            print(f"  {r['claim'].id}: {r['verdict'].status}{tag}: {r['verdict'].message}")
+        if r.verdict.status != "verified":
+            tag = " (recorded finding)" if r.verdict.status == r.claim.expected_for(budget) else ""
+            print(f"  {r.claim.id}: {r.verdict.status}{tag}: {r.verdict.message}")
     if bad_twins:
         print("  mutated twins NOT refuted: " + ", ".join(bad_twins))
     for name, err in fig_errors.items():
