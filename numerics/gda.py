@@ -29,7 +29,8 @@ __all__ = [
     "GAMMA_DELTA", "make_step", "init_state", "run", "jacobian_at", "random_orthogonal",
     "random_scsc_quadratic", "quadratic_f", "three_block", "bilinear_matrix", "nonlinear_scsc",
     "block_step", "block_radius", "tune_steps", "diag_hitting", "sweep_hitting",
-    "official_instance",
+    "hitting_early", "official_instance", "official_instances", "official_grid",
+    "OFFICIAL_FACTORS", "OFFICIAL_GD_GRID", "official_tuning",
 ]
 
 #: (gamma, delta) of the special cases, as the poster defines them.
@@ -302,6 +303,90 @@ def sweep_hitting(method, alpha, beta, a, b, c, x0, y0, eps, n_steps, gamma=2.0,
     return lax.map(one, (alpha, beta, a, b, c, x0, y0), batch_size=batch_size)
 
 
+def _hitting_rows(alpha, beta, gamma, delta, a, b, c, x0, y0, eps, n_steps, div, chunk, eg):
+    """Early-exit hitting times for one batch of rows (the body of :func:`hitting_early`)."""
+    al, be, g, dl = (v[:, None] for v in (alpha, beta, gamma, delta))
+    n = alpha.shape[0]
+
+    def step(z):
+        x, y, yt = z
+        if eg:  # extra-gradient, as block_step("eg", ...)
+            xh = x - al * (a * x + b * y)
+            yh = y + be * (b * x - c * y)
+            y1 = y + be * (b * xh - c * yh)
+            return (x - al * (a * xh + b * yh), y1, y1)
+        gx = a * x + b * yt
+        xt = x - g * al * gx
+        gy = b * xt - c * y
+        return (x - al * gx, y + be * gy, y + dl * be * gy)
+
+    def one(carry, _):
+        z, k, hit, blow, dhit = carry
+        done = (hit >= 0) | (blow >= 0)
+        z1 = step(z)
+        z1 = tuple(jnp.where(done[:, None], zi, z1i) for zi, z1i in zip(z, z1))  # finished rows freeze
+        k = k + 1
+        dist = jnp.sum(z1[0] ** 2, axis=1) + jnp.sum(z1[1] ** 2, axis=1)
+        live = ~done & (k <= n_steps)
+        new_blow = live & (dist > div)
+        new_hit = live & ~new_blow & (dist < eps)
+        return (z1, k, jnp.where(new_hit, k, hit), jnp.where(new_blow, k, blow),
+                jnp.where(new_hit, dist, dhit)), None
+
+    def cond(carry):
+        _, k, hit, blow, _ = carry
+        return (k < n_steps) & jnp.any((hit < 0) & (blow < 0))
+
+    def body(carry):
+        carry, _ = lax.scan(one, carry, None, length=chunk)
+        return carry
+
+    init = ((x0, y0, y0), jnp.array(0), jnp.full(n, -1), jnp.full(n, -1), jnp.full(n, jnp.inf))
+    _, k, hit, blow, dhit = lax.while_loop(cond, body, init)
+    return hit, blow, dhit, k
+
+
+@partial(jax.jit, static_argnames=("n_steps", "chunk", "batch_size", "eg"))
+def hitting_early(alpha, beta, gamma, delta, a, b, c, x0, y0, eps, n_steps, div=1e6, chunk=16,
+                  batch_size=256, eg=False):
+    """First hitting times of ||x_k||^2 + ||y_k||^2 < eps for many rows at once, stopping as soon
+    as every row of a batch has converged or diverged (the official code's stopping rule,
+    HanseulJo/Alex-GDA ``quadratic-extensive/algo.py``: a run ends at the first k with squared
+    distance > ``div`` or < ``eps``).
+
+    Every argument has a leading row axis: step sizes alpha, beta and the Alex-GDA parameters
+    gamma, delta are per-row *traced* values (shape (n,)), so one compiled graph serves every
+    (gamma, delta) of a grid (Sim-GDA as the official (1, 0), Alt-GDA (1, 1)); a, b, c, x0, y0 are
+    the block (eigenbasis) form (n, d) of :func:`official_instance`. ``eg=True`` runs
+    extra-gradient (gamma, delta unused). Rows are processed in batches of ``batch_size``
+    (``lax.map``); each batch runs chunks of ``chunk`` iterations under a ``lax.while_loop`` until
+    all its rows are done or ``n_steps`` is reached; a finished row's state is frozen.
+
+    Returns (hit, blow, dist_at_hit, steps_run): ``hit`` the first k in 1..n_steps with squared
+    distance < eps and no earlier divergence (-1 if none), ``blow`` the first k with squared
+    distance > div before any hit (-1 if none), and the iterations each row's batch executed.
+    ``hit`` equals :func:`diag_hitting`'s on every row (tested); ``blow`` equals it wherever the
+    row never converged (after a hit the official run has stopped, so later blow-ups are not
+    recorded)."""
+    n = alpha.shape[0]
+    pad = (-n) % batch_size
+    def padded(v, fill):
+        v = jnp.asarray(v, jnp.float64)
+        return jnp.concatenate([v, jnp.full((pad,) + v.shape[1:], fill, v.dtype)]) if pad else v
+    # padded rows: a = c = 1, b = 0, x0 = y0 = 0 -> they hit at k = 1 and never hold a batch back
+    rows = (padded(alpha, 0.5), padded(beta, 0.5), padded(gamma, 1.0), padded(delta, 1.0),
+            padded(a, 1.0), padded(b, 0.0), padded(c, 1.0), padded(x0, 0.0), padded(y0, 0.0))
+    nb = (n + pad) // batch_size
+    rows = tuple(r.reshape((nb, batch_size) + r.shape[1:]) for r in rows)
+
+    def one_batch(r):
+        hit, blow, dhit, k = _hitting_rows(*r, eps, n_steps, div, chunk, eg)
+        return hit, blow, dhit, jnp.full(hit.shape, k)
+
+    out = lax.map(one_batch, rows)
+    return tuple(o.reshape(-1)[:n] for o in out)
+
+
 # --------------------------------------------------------------------------- official instances
 def official_instance(seed_init, seed_func, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y):
     """The instance of the official code (HanseulJo/Alex-GDA, ``quadratic-extensive``) for the
@@ -335,3 +420,116 @@ def official_instance(seed_init, seed_func, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d
     Bd = np.zeros((d_x, d_y)); Bd[:m, :m] = np.diag(db)
     dense = (U @ np.diag(da) @ U.T, U @ Bd @ V.T, V @ np.diag(dc) @ V.T, x0, y0)
     return a, b, c, xe, ye, dense
+
+
+def official_instances(seeds, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y):
+    """The block form (a, b, c, x0', y0') of :func:`official_instance` for many
+    (seed_init, seed_func) pairs at once, as arrays of shape (len(seeds), max(d_x, d_y)).
+
+    The legacy NumPy draws are sequential per seed (as in the official generator), but no dense
+    matrix is formed and the QR factorisations of all seeds run as one batched LAPACK call
+    (``np.linalg.qr`` on a stack, outside any JAX graph); the result equals
+    :func:`official_instance` seed by seed (tested)."""
+    seeds = [(int(si), int(sf)) for si, sf in seeds]
+    S, d, m = len(seeds), max(d_x, d_y), min(d_x, d_y)
+    X0, Y0 = np.empty((S, d_x)), np.empty((S, d_y))
+    GU, GV = np.empty((S, d_x, d_x)), np.empty((S, d_y, d_y))
+    a, c, b = np.ones((S, d)), np.ones((S, d)), np.zeros((S, d))
+    second = L_xy if d_x >= d_y else mu_xy
+    for i, (si, sf) in enumerate(seeds):
+        r0 = np.random.RandomState(si)
+        X0[i] = r0.normal(size=(d_x,)) * 2
+        Y0[i] = r0.normal(size=(d_y,)) * 2
+        r1 = np.random.RandomState(sf)
+        GU[i] = r1.normal(size=(d_x, d_x))
+        GV[i] = r1.normal(size=(d_y, d_y))
+        a[i, :d_x] = np.r_[mu_x, L_x, r1.uniform(mu_x, L_x, d_x - 2)]
+        c[i, :d_y] = np.r_[mu_y, L_y, r1.uniform(mu_x, L_x, d_y - 2)]
+        b[i, :m] = np.r_[L_xy, second, r1.uniform(mu_xy, L_xy, m - 2)]
+    U, _ = np.linalg.qr(GU)
+    V, _ = np.linalg.qr(GV)
+    xe, ye = np.zeros((S, d)), np.zeros((S, d))
+    xe[:, :d_x] = np.einsum("sij,si->sj", U, X0)
+    ye[:, :d_y] = np.einsum("sij,si->sj", V, Y0)
+    return a, b, c, xe, ye
+
+
+# --------------------------------------------------------------------------- official tuning protocol
+def official_grid(start, stop, step):
+    """Evenly spaced values rounded to 3 decimals, as the official tuning grids are built
+    (HanseulJo/Alex-GDA ``quadratic-extensive/run.py``)."""
+    n = round((stop - start) / step) + 1
+    return [round(float(v), 3) for v in np.linspace(start, stop, n)]
+
+
+#: the 15 step-size factors 0.1, 0.2, ..., 1.5 multiplying the base step sizes
+OFFICIAL_FACTORS = official_grid(0.1, 1.5, 0.1)
+#: the 675 (gamma, delta) pairs of the Alex-GDA grid, [0.5, 3.0]^2 in steps of 0.1 without (1, 1)
+OFFICIAL_GD_GRID = [(g, d) for g in official_grid(0.5, 3.0, 0.1) for d in official_grid(0.5, 3.0, 0.1)
+                    if not g == d == 1]
+
+
+def _official_counts(hit, dist, cap):
+    """The official count len(record) = hit + 1, accepted when the run converged and
+    len(record) < cap (the tuner's strict '<' against its initial n_iter); else ``cap``."""
+    hit = np.asarray(hit)
+    ok = (hit >= 1) & (hit + 1 < cap)
+    return np.where(ok, hit + 1, cap), np.where(ok, np.asarray(dist), np.inf)
+
+
+def official_tuning(seeds, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y, eps, n_iter=1000,
+                    gd_grid=None, batch_size=64):
+    """The official tuning protocol of Sim-, Alt- and Alex-GDA without momentum
+    (HanseulJo/Alex-GDA ``quadratic-extensive/run.py``: ``tune_GDA``) for each
+    (seed_init, seed_func) in ``seeds``, with the early-exit sweep :func:`hitting_early`.
+
+    Per seed: Sim-GDA (the official (gamma, delta) = (1, 0)) over the 15 factors of its base steps
+    (min(mu_x/L_x^2, mu_x/L_xy^2), min(mu_y/L_y^2, mu_y/L_xy^2)) with cap 1000 * n_iter; Alt-GDA
+    (1, 1) over the 15 factors of (min(1/L_x, 1/L_xy), min(1/L_y, 1/L_xy)) with cap n_iter; Alex-GDA
+    on every (gamma, delta) of ``gd_grid`` (default the 675 official pairs) over the same 15 factors,
+    cap n_iter. A tuned count is the smallest len(record) = hitting step + 1 (first factor on ties);
+    the best (gamma, delta) minimises (count, last squared distance), first in grid order on ties.
+
+    Returns a list of dicts (one per seed): ``sim``, ``alt``, ``alex`` (counts), ``alex_gd`` (the
+    best pair), the tuned factors ``sim_factor``, ``alt_factor``, ``alex_factor``, and ``steps`` (iterations executed, summed over all rows, for throughput)."""
+    gd_grid = OFFICIAL_GD_GRID if gd_grid is None else list(gd_grid)
+    fac = np.asarray(OFFICIAL_FACTORS)
+    nf = len(fac)
+    base_sim = (min(mu_x / L_x**2, mu_x / L_xy**2), min(mu_y / L_y**2, mu_y / L_xy**2))
+    base_alt = (min(1 / L_x, 1 / L_xy), min(1 / L_y, 1 / L_xy))
+    A, B, C, X0, Y0 = official_instances(seeds, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y)
+    # Alt-GDA then the Alex grid share one call (same cap); rows sorted by factor so that a batch
+    # holds runs of similar length (the early exit is per batch)
+    G = np.r_[np.ones(nf), np.repeat([g for g, _ in gd_grid], nf)]
+    D = np.r_[np.ones(nf), np.repeat([d for _, d in gd_grid], nf)]
+    F = np.tile(fac, 1 + len(gd_grid))
+    order = np.argsort(F, kind="stable")
+    inv = np.argsort(order)
+    out = []
+    for i in range(len(seeds)):
+        inst = lambda n: tuple(jnp.asarray(np.repeat(v[i:i + 1], n, axis=0)) for v in (A, B, C, X0, Y0))
+        h, _, dh, k = hitting_early(jnp.asarray(fac * base_sim[0]), jnp.asarray(fac * base_sim[1]),
+                                    jnp.ones(nf), jnp.zeros(nf), *inst(nf), eps, 1000 * n_iter,
+                                    batch_size=nf)
+        cs, _ = _official_counts(h, dh, 1000 * n_iter)
+        sim_factor = float(fac[int(np.argmin(cs))])
+        steps = int(np.asarray(k).sum())
+        al, be = F[order] * base_alt[0], F[order] * base_alt[1]
+        h, _, dh, k = hitting_early(jnp.asarray(al), jnp.asarray(be), jnp.asarray(G[order]),
+                                    jnp.asarray(D[order]), *inst(len(F)), eps, n_iter,
+                                    batch_size=batch_size)
+        steps += int(np.asarray(k).sum())
+        h, dh = np.asarray(h)[inv], np.asarray(dh)[inv]
+        ca, da = _official_counts(h, dh, n_iter)
+        ca, da = ca.reshape(-1, nf), da.reshape(-1, nf)
+        j = np.argmin(ca, axis=1)                       # first factor with the smallest count
+        r = np.arange(ca.shape[0])
+        bc, bd = ca[r, j], da[r, j]
+        alt, alt_factor = int(bc[0]), float(fac[j[0]])
+        bc, bd, j = bc[1:], bd[1:], j[1:]
+        best = int(np.lexsort((np.arange(len(bc)), bd, bc))[0])
+        out.append({"seed": tuple(seeds[i]), "sim": int(cs.min()), "sim_factor": sim_factor,
+                    "alt": alt, "alt_factor": alt_factor, "alex": int(bc[best]),
+                    "alex_gd": tuple(gd_grid[best]), "alex_factor": float(fac[j[best]]),
+                    "steps": steps})
+    return out

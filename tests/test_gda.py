@@ -176,3 +176,44 @@ def test_theory_radius_equals_numerics_radius():
         J = np.asarray(ng.jacobian_at(ng.quadratic_f(A, B, C), jnp.zeros(3), jnp.zeros(2), m, 0.05, 0.04))
         assert tg.spectral_radius(m, 0.05, 0.04, 2.0, 1.0, A=A, B=B, C=C) == pytest.approx(
             float(np.max(np.abs(np.linalg.eigvals(J)))), abs=1e-10)
+
+
+# ----------------------------------------------------------------------------- early-exit sweeps
+def test_hitting_early_equals_full_scan_and_stops_early():
+    """hitting_early's hit equals the full-budget diag_hitting on converging, diverging and
+    undecided rows, its blow equals it wherever the row never converged, and it runs fewer steps."""
+    seeds = [(0, 0), (1, 3)]
+    a, b, c, x0, y0 = ng.official_instances(seeds, 0.1, 0.1, 0.1, 1, 1, 1, 100, 100)
+    rng = np.random.default_rng(0)
+    n = 150
+    inst = rng.integers(0, 2, n)
+    fac = rng.choice(ng.OFFICIAL_FACTORS, n)
+    g = rng.uniform(0.5, 3.0, n).round(1)
+    d = rng.uniform(0.5, 3.0, n).round(1)
+    rows = [jnp.asarray(v) for v in (fac, fac, g, d, a[inst], b[inst], c[inst], x0[inst], y0[inst])]
+    hit, blow, dh, steps = ng.hitting_early(*rows, 1e-8, 400, batch_size=32)
+    full = jax.vmap(lambda *r: ng.diag_hitting("alex", *r, 1e-8, 400))(*rows)
+    hit, blow, fh, fb = (np.asarray(v) for v in (hit, blow, full[0], full[1]))
+    assert (hit > 0).any() and (blow > 0).any() and ((hit < 0) & (blow < 0)).any()
+    assert np.array_equal(hit, fh)
+    assert np.array_equal(blow[hit < 0], fb[hit < 0])
+    assert np.allclose(np.asarray(dh)[hit > 0], np.asarray(full[2])[hit > 0], rtol=1e-12, atol=0)  # summation order differs
+    assert np.asarray(steps).min() < 400
+
+
+def test_official_instances_equal_official_instance():
+    cfg = (0.1, 0.1, 0.05, 1.0, 1.0, 2.0, 12, 9)
+    seeds = [(0, 0), (2, 7), (1, 4)]
+    batch = ng.official_instances(seeds, *cfg)
+    for i, s in enumerate(seeds):
+        one = ng.official_instance(*s, *cfg)
+        for j in range(5):
+            assert np.allclose(batch[j][i], one[j], rtol=0, atol=1e-12)
+
+
+def test_official_tuning_reproduces_the_authors_log_seed00():
+    """Sim 1745 and Alt 97 on seed (0, 0) (the authors' log), and Alex 66 at (1.6, 0.7) on a grid
+    holding the logged best pair and two others."""
+    r = ng.official_tuning([(0, 0)], 0.1, 0.1, 0.1, 1, 1, 1, 100, 100, eps=1e-8,
+                           gd_grid=[(2.0, 1.0), (1.6, 0.7), (0.7, 2.4)])[0]
+    assert (r["sim"], r["alt"], r["alex"], r["alex_gd"]) == (1745, 97, 66, (1.6, 0.7))
