@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
-import tempfile
+import secrets
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
@@ -86,8 +86,22 @@ def all_figures(modules) -> list[Figure]:
     return out
 
 
+def _new_file(d: str, stem: str, fmt: str) -> str:
+    """Create an empty ``d/.stem.<random>.<fmt>`` with mode 0o666 & ~umask (``tempfile`` would give
+    0o600: a figure unreadable to a colleague or a web server)."""
+    for _ in range(100):
+        p = os.path.join(d, f".{stem}.{secrets.token_hex(6)}.{fmt}")
+        try:
+            os.close(os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return p
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name in {d}")  # pragma: no cover
+
+
 def save(fig, out_dir: str, stem: str, formats=("png",), dpi: int = 150) -> list[str]:
-    """Write ``fig`` as ``out_dir/stem.<fmt>`` for each format, atomically (temp file + rename)."""
+    """Write ``fig`` as ``out_dir/stem.<fmt>`` for each format, atomically (temp file + rename), with
+    the permissions the umask gives (as ``open`` would)."""
     import matplotlib.pyplot as plt
 
     bad = [f for f in formats if f not in FORMATS]
@@ -97,8 +111,7 @@ def save(fig, out_dir: str, stem: str, formats=("png",), dpi: int = 150) -> list
     paths = []
     for fmt in formats:
         final = os.path.join(out_dir, f"{stem}.{fmt}")
-        fd, tmp = tempfile.mkstemp(prefix=f".{stem}.", suffix=f".{fmt}", dir=out_dir)
-        os.close(fd)
+        tmp = _new_file(out_dir, stem, fmt)
         try:
             fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
             os.replace(tmp, final)

@@ -3,8 +3,13 @@
 Exit codes of ``check``: 0 when every claim came out as the toolkit records it (a theorem claim
 verified, a recorded finding reproducing its recorded status; ``--strict``: every claim verified) and
 every mutated twin was refuted; 1 when some claim or twin did not; 2 bad input (unknown paper or claim,
-bad option or path), refused before any check runs; 3 when some check raised an error (a broken check
-or environment, not a verdict on the paper).
+bad option or output path), refused before any check runs; 3 when some check raised an error (a broken
+check or environment, not a verdict on the paper). ``report`` and ``figures`` exit 0 once written, 2
+on bad input, 3 when a check or a figure raised (``figures``: 1 when a figure failed).
+
+Every output path (``--json FILE``, ``--out DIR``) is checked before any check runs
+(:mod:`proofs_check.outputs`); ``report --out`` writes only into a folder that is absent, empty or a
+report this toolkit wrote.
 """
 from __future__ import annotations
 
@@ -12,12 +17,12 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import textwrap
 import time
 
 from . import core, runner
 from .core import BUDGETS, PAPERS, UnknownClaimError
+from .outputs import OutputPathError, check_dir_target, check_file_target, write_text
 
 EPILOG = "Papers (module = arXiv id): " + ", ".join(f"{m} = {a}" for m, (a, _) in PAPERS.items())
 
@@ -26,6 +31,8 @@ EPILOG = "Papers (module = arXiv id): " + ", ".join(f"{m} = {a}" for m, (a, _) i
 def _fmt(x, width=11) -> str:
     if x is None:
         s = "-"
+    elif isinstance(x, (list, tuple)):
+        return "[" + ", ".join(_fmt(v, 9) for v in x) + "]"
     elif isinstance(x, bool):
         s = str(x)
     elif isinstance(x, (int,)) and not isinstance(x, bool):
@@ -41,11 +48,17 @@ def _fmt(x, width=11) -> str:
     return s if len(s) <= width else s[: width - 1] + "…"
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
+def _table(rows: list[list[str]], header: list[str], colour_col: int | None = None,
+           colours: list[str] | None = None) -> str:
+    """A plain-text table; with ``colours`` (ANSI codes, one per row) cell ``colour_col`` is coloured."""
     widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
     line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
     out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)) for r in rows]
+    for k, r in enumerate(rows):
+        cells = [str(c).ljust(w) for c, w in zip(r, widths)]
+        if colours:
+            cells[colour_col] = f"\033[{colours[k]}m{r[colour_col]}\033[0m" + " " * (widths[colour_col] - len(str(r[colour_col])))
+        out.append("  ".join(cells))
     return "\n".join(out)
 
 
@@ -64,46 +77,44 @@ def _resolve_modules(names) -> list[str]:
     for n in names or mods:
         n = by_arxiv.get(n, n)
         if n not in mods:
-            print(f"theory-verify: error: unknown paper {n!r}. Valid papers: {', '.join(mods)}",
-                  file=sys.stderr)
+            err = UnknownClaimError(n, mods, [])
+            print(f"theory-verify: error: {err}", file=sys.stderr)
             raise SystemExit(2)
         out.append(n)
     return out
 
 
-def _atomic_write(path: str, text: str) -> None:
-    d = os.path.dirname(os.path.abspath(path))
-    os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=os.path.basename(path))
+def _out_path(check, path, option, **kw) -> str:
+    """``check(path)`` or exit 2 with the one-line reason (before any check runs)."""
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        return check(path, option, **kw)
+    except OutputPathError as e:
+        print(f"theory-verify: error: {e}", file=sys.stderr)
+        raise SystemExit(2)
 
 
-def _status_cell(r: runner.Result) -> str:
-    c, v = r.claim, r.verdict
-    if r.is_twin:
-        return {"refuted": "ok (refuted)", "skipped": "skipped"}.get(v.status, f"BAD ({v.status})")
-    exp = c.expected_for(r.job.budget)
-    if v.status in ("error", "skipped") or exp == "verified":
-        return v.status
-    return v.status + (" (recorded finding)" if v.status == exp else f" (finding recorded as {exp})")
+#: ANSI colours of the status classes of :func:`proofs_check.report.status_label`
+_COLOURS = {"ok": "32", "finding": "35", "bad": "1;31", "error": "1;37;45", "skipped": "2"}
 
 
-def _results_table(results) -> str:
-    rows = []
+def _colour(stream) -> bool:
+    return hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _results_table(results, colour: bool = False) -> str:
+    from .report import status_label
+
+    rows, classes = [], []
     for r in results:
         c, v, m = r.claim, r.verdict, r.mutation
         name = c.id if m is None else f"{c.id}[twin:{m}]"
+        text, cls = status_label(r)
         rows.append([name, c.source, v.kind or "-", _fmt(v.bound), _fmt(v.observed), _fmt(v.margin),
-                     _status_cell(r), f"{v.seconds:.1f}"])
+                     text, f"{v.seconds:.1f}"])
+        classes.append(cls)
+    codes = [_COLOURS[cls] for cls in classes] if colour else None
     return _table(rows, ["claim", "source", "comparison", "bound", "observed", "margin", "status",
-                         "seconds"])
+                         "seconds"], colour_col=6, colours=codes)
 
 
 # --------------------------------------------------------------------------------------- commands
@@ -127,29 +138,29 @@ def cmd_list(args) -> int:
 
 
 def cmd_check(args) -> int:
+    from . import provenance
+    from .report import summary_text
+
     claims = _resolve(args.names)
+    if args.json:
+        _out_path(check_file_target, args.json, "--json")
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    t0 = time.perf_counter()
     jobs = runner.make_jobs(claims, args.budget, args.seed, twins=args.twins)
     results = runner.run_jobs(jobs, show_progress=not args.quiet)
-    print(_results_table(results))
+    elapsed = time.perf_counter() - t0
+    print(_results_table(results, colour=_colour(sys.stdout)))
     s = runner.summarize(results)
-    line = (f"\n{s['verified']}/{s['claims_run']} claims verified at budget {args.budget!r} "
-            f"(seed {args.seed})")
-    if s["recorded_findings"]:
-        line += (f"; {len(s['recorded_findings'])} recorded finding(s) reproduced as recorded "
-                 f"({', '.join(s['recorded_findings'])}): statements the toolkit could not verify "
-                 "numerically, see their docstrings and docs/papers/")
-    if s["skipped"]:
-        line += f"; {len(s['skipped'])} skipped (decided at a larger budget: {', '.join(s['skipped'])})"
-    if s["twins"]:
-        line += f"; {s['twins_refuted']}/{s['twins']} mutated twins refuted"
-    print(line + ".")
+    print("\n" + summary_text(s, args.budget, args.seed))
     for r in results:
         if r.verdict.status == "error":
             print(f"  {r.job.label}: ERROR {r.verdict.message}", file=sys.stderr)
         elif not r.as_recorded():
             print(f"  {r.job.label}: {r.verdict.status}: {r.verdict.message}")
     if args.json:
-        _atomic_write(args.json, json.dumps(runner.results_json(results, args.budget, args.seed), indent=2))
+        prov = provenance.collect(args.argv, started=started, total_seconds=elapsed, summary=s)
+        doc = {"provenance": prov, **runner.results_json(results, args.budget, args.seed)}
+        write_text(args.json, json.dumps(doc, indent=2))
         print(f"wrote {args.json}")
     if s["errors"]:
         return 3
@@ -178,6 +189,7 @@ def _parse_formats(s: str) -> tuple[str, ...]:
 
 def cmd_figures(args) -> int:
     modules = _resolve_modules(args.names)
+    _out_path(check_dir_target, args.out, "--out")
     errors: dict[str, str] = {}
     written = runner.draw_figures(modules, args.out, args.format, args.budget, args.seed,
                                   show_progress=not args.quiet, errors=errors)
@@ -194,18 +206,43 @@ def cmd_report(args) -> int:
     from .report import write_report
 
     modules = _resolve_modules(args.names)
+    _out_path(check_dir_target, args.out, "--out", report=True)
     claims = [c for c in core.all_claims() if c.module in modules]
     return write_report(claims, modules, args.out, budget=args.budget, seed=args.seed,
-                        progress=not args.quiet, twins=not args.no_twins)
+                        progress=not args.quiet, twins=not args.no_twins, argv=args.argv)
 
 
 # --------------------------------------------------------------------------------------- parser
+class _Version(argparse.Action):
+    """``--version``: the toolkit version, its git commit and the versions of the libraries it uses
+    (computed only when asked for)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS, help=None):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import provenance
+
+        prov = provenance.collect([])
+        lines = provenance.header_lines(prov)
+        print("\n".join([lines[0], f"Python {prov['python']} on {prov['os']}", lines[2]]))
+        parser.exit(0)
+
+
+CHECK_EXIT = ("exit 0 when every claim comes out as recorded (theorem claims verified, recorded findings "
+              "reproducing their recorded status) and every mutated twin is refuted; --strict: 0 only when "
+              "every claim run is verified; 1 otherwise; 2 bad input (refused before any check runs); "
+              "3 a check raised an error")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="theory-verify",
         description="Executable, checked results of ten ML-theory papers: list the claims, check them "
                     "numerically and symbolically, draw the papers' figures, write a report.",
         epilog=EPILOG)
+    p.add_argument("--version", action=_Version,
+                   help="print the toolkit version, git commit and library versions, and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -224,19 +261,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="print JSON instead of a table")
     sp.set_defaults(func=cmd_list)
 
-    sp = sub.add_parser("check", help="run claims; exit 0 only when every claim is verified",
+    sp = sub.add_parser("check", help="run claims; exit 0 when all come out as recorded (findings "
+                                      "included), 1 if not, 2 bad input, 3 a check raised",
                         description="Run the checks of the named papers or claims (all when none) and "
-                                    "print claim, bound, observed, margin, status and seconds. Exit 0 "
-                                    "when every claim is verified (a recorded finding, a statement the "
-                                    "toolkit found not to hold, must reproduce its recorded status; "
-                                    "--strict requires it verified too), 1 when any claim is refuted "
-                                    "or inconclusive otherwise, 2 on bad input.", epilog=EPILOG)
+                                    "print claim, comparison, bound, observed, margin, status and "
+                                    "seconds; claims first, then (--twins) their mutated twins, each "
+                                    "phase with its own progress bar. A recorded finding is a statement "
+                                    "the toolkit found not to hold (its status is recorded with the "
+                                    "claim). Exit codes: " + CHECK_EXIT + ".", epilog=EPILOG)
     sp.add_argument("names", nargs="*", metavar="PAPER|CLAIM")
     sp.add_argument("--json", metavar="FILE", help="also write the verdicts as JSON to FILE")
     sp.add_argument("--twins", action="store_true",
                     help="also run each claim's mutated twins (each must come out refuted)")
     sp.add_argument("--strict", action="store_true",
-                    help="exit 1 unless every claim is verified, recorded findings included")
+                    help="the literal rule: exit 1 unless every claim run is verified (a recorded "
+                         "finding counts as not verified)")
     common(sp)
     sp.set_defaults(func=cmd_check)
 
@@ -252,9 +291,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = sub.add_parser("report", help="checks and figures together as a static HTML page",
                         description="Run the checks (with their mutated twins) and draw the figures, "
-                                    "then write OUT/index.html, OUT/verdicts.json and the figures. The "
-                                    "report is built in a temporary folder and moved into place, so a "
-                                    "failed run never leaves a half report. Exit 0 once written.",
+                                    "then write OUT/index.html, OUT/verdicts.json and the figures. OUT "
+                                    "must be absent, empty or a report theory-verify wrote (it carries a "
+                                    "marker file listing what was written; replacing it removes only "
+                                    "those files). The report is built in a new folder beside OUT and "
+                                    "moved into place, so a failed run never leaves a half report. "
+                                    "Exit 0 once written, 2 on bad input (before any check runs), 3 "
+                                    "when a check or a figure raised (the report shows it).",
                         epilog=EPILOG)
     sp.add_argument("names", nargs="*", metavar="PAPER")
     sp.add_argument("--out", default="report", help="output folder (default report)")
@@ -267,10 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     """Entry point of ``theory-verify``; returns the exit code."""
     args = build_parser().parse_args(argv)
+    args.argv = ["theory-verify"] + list(sys.argv[1:] if argv is None else argv)
     try:
         return args.func(args)
     except SystemExit as e:  # bad input found after parsing (unknown claim ...): exit code 2
         return int(e.code) if isinstance(e.code, int) else 2
+    except OutputPathError as e:  # an output path that became unusable while the checks ran
+        print(f"theory-verify: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

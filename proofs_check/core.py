@@ -280,20 +280,37 @@ def claim(*, id: str, paper: str, theorem: str, statement: str, source: str,
 
 
 class UnknownClaimError(KeyError):
-    """An unknown paper or claim id; ``valid`` lists what exists."""
+    """An unknown paper or claim id. ``valid_papers``/``valid_claims`` list what exists, ``suggestions``
+    the closest names (difflib); for a paper of :data:`PAPERS` that has no claims yet the message says
+    so instead of calling it unknown."""
 
     def __init__(self, name: str, valid_papers: list[str], valid_claims: list[str]):
+        import difflib
+
         self.name, self.valid_papers, self.valid_claims = name, valid_papers, valid_claims
+        by_arxiv = {v[0]: k for k, v in PAPERS.items()}
+        self.unimplemented = by_arxiv.get(name, name) if by_arxiv.get(name, name) in PAPERS else None
+        pool = list(valid_papers) + list(valid_claims)
+        # a bare claim name ("limit_cycle") matches the part after the dot
+        short = {c.split(".", 1)[1]: c for c in valid_claims if "." in c}
+        sugg = difflib.get_close_matches(name, pool, n=3, cutoff=0.6)
+        sugg += [short[s] for s in difflib.get_close_matches(name, list(short), n=3, cutoff=0.6)]
+        self.suggestions = list(dict.fromkeys(sugg))[:3]
         super().__init__(name)
 
     def __str__(self):
-        return (f"unknown paper or claim {self.name!r}. Valid papers: {', '.join(self.valid_papers)}. "
-                f"Valid claims: {', '.join(self.valid_claims)}")
+        if self.unimplemented:
+            m = self.unimplemented
+            return (f"paper {m} (arXiv {PAPERS[m][0]}) is known but has no claims implemented yet; "
+                    f"papers with claims: {', '.join(self.valid_papers)}")
+        hint = (f"; did you mean {' or '.join(self.suggestions)}?" if self.suggestions
+                else f". Papers: {', '.join(self.valid_papers)}")
+        return f"unknown paper or claim {self.name!r}{hint} (theory-verify list shows every claim)"
 
 
 #: modules of ``proofs_check`` that hold infrastructure, not claims
 _INFRA = {"core", "cli", "report", "testing", "sdp", "runner", "executor", "cache", "provenance",
-          "__main__"}
+          "outputs", "__main__"}
 _loaded = False
 
 

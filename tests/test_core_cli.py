@@ -1,4 +1,5 @@
-"""Tests of the foundation: Claim/Verdict types, registry, CLI exit codes, atomic report."""
+"""Tests of the foundation: Claim/Verdict types, registry, CLI exit codes, atomic report (the demo
+registry fixture is in conftest.py)."""
 import json
 import os
 
@@ -8,43 +9,6 @@ import pytest
 import figures as figs
 from proofs_check import cli, core
 from proofs_check.core import Verdict, claim, verdict_from
-
-
-@pytest.fixture
-def demo_registry(monkeypatch):
-    """A private registry holding two demo claims under the (otherwise empty) 'plasticity' paper."""
-    monkeypatch.setattr(core, "_REGISTRY", {})
-    monkeypatch.setattr(core, "_loaded", True)
-    monkeypatch.setattr(figs, "_FIGURES", {})
-    monkeypatch.setattr(figs, "_loaded", True)
-
-    @claim(id="plasticity.demo_ok", paper="2306.10711", theorem="Demo 1", statement="x <= 1",
-           source="derived", mutations=("bound_halved",))
-    def demo_ok(budget, seed, mutation):
-        """Demo claim [D]."""
-        bound = 0.5 if mutation == "bound_halved" else 1.0
-        x = 0.75
-        return verdict_from(x <= bound, bound=bound, observed=x, margin=bound - x,
-                            arrays={"t": np.arange(5.0)})
-
-    @claim(id="plasticity.demo_finding", paper="2306.10711", theorem="Demo 2", statement="a finding",
-           source="empirical", expected="refuted")
-    def demo_finding(budget, seed, mutation):
-        return verdict_from(False, bound=0.0, observed=1.0, message="does not hold")
-
-    @claim(id="plasticity.demo_full_finding", paper="2306.10711", theorem="Demo 3",
-           statement="holds at fast, not at full", source="empirical", expected_full="inconclusive")
-    def demo_full(budget, seed, mutation):
-        return verdict_from(budget == "fast", inconclusive=True, message="full run misses the bar")
-
-    @figs.figure("demo_fig", title="demo", claims=("plasticity.demo_ok",), module="plasticity")
-    def demo_fig(data):
-        from figures.style import new
-        fig, ax = new()
-        ax.plot(data["plasticity.demo_ok"]["t"])
-        return fig
-
-    return core
 
 
 def test_verdict_status_is_checked():
@@ -98,7 +62,7 @@ def test_cli_exit_codes(demo_registry, tmp_path, capsys):
     assert cli.main(["check", "plasticity.demo_full_finding", "-q", "--budget", "full"]) == 0
     assert cli.main(["check", "plasticity.demo_full_finding", "-q", "--budget", "full", "--strict"]) == 1
     assert cli.main(["check", "nosuch", "-q"]) == 2
-    assert "Valid papers: plasticity" in capsys.readouterr().err
+    assert "Papers: plasticity" in capsys.readouterr().err
     with pytest.raises(SystemExit) as e:
         cli.main(["check", "--budget", "huge"])
     assert e.value.code == 2

@@ -1,0 +1,51 @@
+"""Shared fixtures: a private demo registry of cheap fake claims, for tests of the command line."""
+import numpy as np
+import pytest
+
+import figures as figs
+from proofs_check import core
+from proofs_check.core import claim, verdict_from
+
+
+@pytest.fixture
+def demo_registry(monkeypatch):
+    """A private registry holding three demo claims under the 'plasticity' paper (and no other), and
+    one demo figure. ``demo_registry.demo_runs`` lists every (claim id, mutation) a check ran."""
+    monkeypatch.setattr(core, "_REGISTRY", {})
+    monkeypatch.setattr(core, "_loaded", True)
+    monkeypatch.setattr(figs, "_FIGURES", {})
+    monkeypatch.setattr(figs, "_loaded", True)
+    runs: list = []
+    monkeypatch.setattr(core, "demo_runs", runs, raising=False)
+
+    @claim(id="plasticity.demo_ok", paper="2306.10711", theorem="Demo 1", statement="x <= 1",
+           source="derived", mutations=("bound_halved",))
+    def demo_ok(budget, seed, mutation):
+        """Demo claim [D]."""
+        runs.append(("plasticity.demo_ok", mutation))
+        bound = 0.5 if mutation == "bound_halved" else 1.0
+        x = 0.75
+        return verdict_from(x <= bound, kind="value <= bound", bound=bound, observed=x,
+                            arrays={"t": np.arange(5.0)})
+
+    @claim(id="plasticity.demo_finding", paper="2306.10711", theorem="Demo 2", statement="a finding",
+           source="empirical", expected="refuted")
+    def demo_finding(budget, seed, mutation):
+        runs.append(("plasticity.demo_finding", mutation))
+        return verdict_from(False, kind="value <= bound", bound=0.0, observed=1.0, message="does not hold")
+
+    @claim(id="plasticity.demo_full_finding", paper="2306.10711", theorem="Demo 3",
+           statement="holds at fast, not at full", source="empirical", expected_full="inconclusive")
+    def demo_full(budget, seed, mutation):
+        runs.append(("plasticity.demo_full_finding", mutation))
+        return verdict_from(budget == "fast", kind="exact", inconclusive=True,
+                            message="full run misses the bar")
+
+    @figs.figure("demo_fig", title="demo", claims=("plasticity.demo_ok",), module="plasticity")
+    def demo_fig(data):
+        from figures.style import new
+        fig, ax = new()
+        ax.plot(data["plasticity.demo_ok"]["t"])
+        return fig
+
+    return core
