@@ -82,9 +82,9 @@ def bilinear_trajectories(data):
 
 
 @figure("gda_stability_map", title="Alex-GDA on bilinear games: convergence iff gamma + delta > 2",
-        claims=("gda.bilinear_spectra",))
+        claims=("gda.alex_rule",))
 def stability_map(data):
-    d = data["gda.bilinear_spectra"]
+    d = data["gda.alex_rule"]
     g, dl, R = (np.asarray(d[k]) for k in ("gamma", "delta", "radius_p1e-4"))
     p = 1e-4
     Z = (R**2 - 1) / p  # small-p theory: -(gamma + delta - 2)

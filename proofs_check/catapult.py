@@ -1,19 +1,24 @@
 """Claims of *Large catapults in momentum GD with warmup* (Phunyaphibarn, Lee, Wang, Zhang, Yun; arXiv:2311.15051).
 
-The paper's full text was not reachable; the brief (``/work/shared/papers/dynamics.md``, part B) verified the
-optimiser (eq. (1), Polyak heavy ball, PHB) and the headline claim from the abstracts [V-abs], and reconstructed
-or measured everything else ([R] derived, [N] observed on a CPU). Each claim's docstring keeps the tag.
+The paper's full text was not available. Confirmed from the paper's abstracts (v1/v2 and v3) and its
+eq. (1): the optimiser is Polyak heavy ball (PHB), w_{t+1} = w_t - eta_t grad L(w_t) + beta (w_t - w_{t-1}),
+and the headline is that momentum with a large step (and, in v1/v2, linear warm-up) shows large catapults
+that drive the iterates to flatter minima than GD. Where eta_t sits under warm-up (on the gradient only,
+or on the whole momentum buffer) is recalled, not confirmed. The paper's headline is NOT reproduced in the
+settings below, which are ours: the toy, the diagonal-network protocol and the MLP are this toolkit's
+(docs/papers/catapult.md), and the momentum stage model is our extension of Damian et al. (2023), not the
+paper's theory.
 
-Claims (all at the brief's settings unless stated):
+Claims:
 
-* ``catapult.thresholds``         [R] Jury thresholds (sympy) against the spectral radius of the optax step.
-* ``catapult.toy_monotone``       [N] toy T: final normalised sharpness strictly decreases in beta.
-* ``catapult.gd_reflection``      [N] toy T, GD: S_inf/thr = 2 - rho within 0.02.
-* ``catapult.catapult_signature`` [N] toy T: the heavy-ball catapult is larger (peak |x|) than GD's.
-* ``catapult.diagonal_network``   [N] diagonal network + warm-up: PHB ends flatter than GD (< 0.85x).
-* ``catapult.diagonal_network_eta0.2`` [N] the same at eta = 0.2: a FINDING (not reproduced, expected refuted).
-* ``catapult.mlp_not_flatter``    [N] the brief's negative result on a tanh MLP, as observed.
-* ``catapult.stage_model``        [R] the stage maps derived from a cubic local model equal the brief's.
+* ``catapult.thresholds``         derived: Jury thresholds (sympy) against the spectral radius of the optax step.
+* ``catapult.toy_monotone``       empirical, toy T: final normalised sharpness strictly decreases in beta.
+* ``catapult.gd_reflection``      empirical, toy T, GD: S_inf/thr = 2 - rho within 0.02.
+* ``catapult.catapult_signature`` empirical, toy T: the heavy-ball catapult is larger (peak |x|) than GD's.
+* ``catapult.diagonal_network``   empirical: diagonal network + warm-up: PHB ends flatter than GD (< 0.85x).
+* ``catapult.diagonal_network_eta0.2`` the same at eta = 0.2: a FINDING (not reproduced, expected refuted).
+* ``catapult.mlp_not_flatter``    empirical negative result on a tanh MLP, as observed.
+* ``catapult.stage_model``        derived: the stage maps from a cubic local model equal the stated maps.
 """
 from __future__ import annotations
 
@@ -32,11 +37,11 @@ from .core import claim, verdict_from
 
 PAPER = "2311.15051"
 
-# Toy T of brief B.4: eta = 0.01, x0 = 1e-3, y0 = sqrt(rho * thr) with thr = 2(1 + beta)/eta.
+# Toy T (docs/papers/catapult.md#toy-t): eta = 0.01, x0 = 1e-3, y0 = sqrt(rho * thr) with thr = 2(1 + beta)/eta.
 TOY_ETA = 0.01
 TOY_X0 = 1e-3
 TOY_STEPS = {"fast": 5000, "full": 20000}
-#: the underflow guard of brief 0.1 (pitfall [N]): a final sharpness above thr (1 + 1e-3) means the unstable
+#: the underflow guard (a pitfall seen in scratch runs): a final sharpness above thr (1 + 1e-3) means the unstable
 #: coordinate underflowed to 0 and froze an unstable minimum; such a run cannot decide a claim.
 GUARD = 1e-3
 
@@ -72,29 +77,30 @@ def _guard_ok(S, thr):
 
 
 # ----------------------------------------------------------------------------------- thresholds
-#: the brief's closed forms (B.2) of h* = eta lam*; theory derives them from the Jury conditions
+#: the stated closed forms of h* = eta lam* (docs/papers/catapult.md#jury-thresholds); theory derives them
+#: from the Jury conditions
 _B = tc.beta_s
-BRIEF_CRITICAL_H = {"gd": sp.Integer(2), "heavy_ball": 2 * (1 + _B), "nesterov": 2 * (1 + _B) / (1 + 2 * _B),
+STATED_CRITICAL_H = {"gd": sp.Integer(2), "heavy_ball": 2 * (1 + _B), "nesterov": 2 * (1 + _B) / (1 + 2 * _B),
                     "heavy_ball_ema": 2 * (1 + _B) / (1 - _B)}
 
 
-@claim(id="catapult.thresholds", paper=PAPER, theorem="brief B.2 (Jury conditions)",
+@claim(id="catapult.thresholds", paper=PAPER, theorem="derived (docs/papers/catapult.md#jury-thresholds); optimiser of eq. (1)",
        statement="GD, heavy ball and Nesterov on a quadratic are stable iff eta*lam < 2, 2(1+beta), "
                  "2(1+beta)/(1+2beta): the optax step's spectral radius is < 1 at 0.99x and > 1 at 1.01x the "
                  "Jury-derived threshold, for beta in {0, 0.5, 0.9}.",
        source="derived", mutations=("threshold_x1.03", "nesterov_with_phb_threshold", "ema_convention"))
 def thresholds(budget, seed, mutation):
-    """Source: [R] brief B.2 (derived with sympy from the Jury conditions of the characteristic polynomials
-    written from the update equations, :func:`theory.catapult.critical_h`); the optimiser is the paper's
-    eq. (1) [V-abs]. Measured: the spectral radius of the Jacobian of one optax step (``numerics``; no
+    """Source: derived here (docs/papers/catapult.md#jury-thresholds: sympy, from the Jury conditions of the
+    characteristic polynomials written from the update equations, :func:`theory.catapult.critical_h`); the
+    optimiser is the paper's eq. (1) (heavy ball; confirmed from the paper's abstract and eq. (1)). Measured: the spectral radius of the Jacobian of one optax step (``numerics``; no
     threshold known there) on ``L = lam w^2/2`` at lam = 0.99 and 1.01 times the threshold, eta = 0.1, for GD
     and for heavy ball / Nesterov with beta in {0, 0.5, 0.9} (budget ``full`` adds beta in {0.3, 0.7, 0.99}).
-    Also checks symbolically that the derived h* equals the brief's closed forms.
+    Also checks symbolically that the derived h* equals the stated closed forms.
     Observed (fast): max radius at 0.99x = 0.980 (GD and beta = 0), min radius at 1.01x = 1.020; PHB beta = 0.9:
-    0.949 / 1.166; Nesterov beta = 0.9: 0.971 / 1.029 (the brief's spot checks).
+    0.949 / 1.166; Nesterov beta = 0.9: 0.971 / 1.029 (as in earlier scratch runs).
     Mutated twins: ``threshold_x1.03`` (every threshold 3% too large); ``nesterov_with_phb_threshold``
     (Nesterov checked against 2(1+beta)/eta); ``ema_convention`` (the heavy-ball run uses EMA momentum
-    m <- beta m + (1-beta) g at the same eta, the convention trap of B.2). Each must be refuted."""
+    m <- beta m + (1-beta) g at the same eta, the convention trap). Each must be refuted."""
     eta = 0.1
     betas = (0.0, 0.5, 0.9) if budget == "fast" else (0.0, 0.3, 0.5, 0.7, 0.9, 0.99)
     cases = [("gd", 0.0)] + [(m, b) for m in ("heavy_ball", "nesterov") for b in betas]
@@ -110,7 +116,7 @@ def thresholds(budget, seed, mutation):
         rows.append({"method": m, "beta": b, "threshold": thr, "radius_0.99": r_lo, "radius_1.01": r_hi})
         below.append(r_lo)
         above.append(r_hi)
-    sym = {m: bool(sp.simplify(tc.critical_h(m) - f) == 0) for m, f in BRIEF_CRITICAL_H.items()}
+    sym = {m: bool(sp.simplify(tc.critical_h(m) - f) == 0) for m, f in STATED_CRITICAL_H.items()}
     max_below, min_above = max(below), min(above)
     passed = max_below < 1.0 < min_above and all(sym.values())
     return verdict_from(passed, bound=1.0, observed=max_below, margin=min(1.0 - max_below, min_above - 1.0),
@@ -149,19 +155,20 @@ def _toy_grid(budget, convention):
     return out
 
 
-@claim(id="catapult.toy_monotone", paper=PAPER, theorem="brief B.4 / B.6.2 (toy T)",
+@claim(id="catapult.toy_monotone", paper=PAPER, theorem="abstract (momentum: larger catapults, flatter minima); toy ours (docs/papers/catapult.md#toy-t)",
        statement="On L(x,y) = (xy)^2/2 started at sharpness rho * 2(1+beta)/eta, the final normalised sharpness "
                  "S_inf eta/(2(1+beta)) strictly decreases in beta in {0, 0.5, 0.9} for rho in {1.02, 1.05}; at "
                  "rho = 1.05 it is < 0.5 for beta = 0.9 and > 0.9 for GD.",
        source="empirical", mutations=("normalise_by_gd_threshold", "ema_convention"))
 def toy_monotone(budget, seed, mutation):
-    """Source: [N] brief B.4 (toy T; the brief's own simulation), the testable form of the paper's claim that
-    momentum makes larger catapults and flatter minima [V-abs]. The toy and the normalisation are ours [R].
+    """Source: observed in our runs on our toy T (docs/papers/catapult.md#toy-t), a testable form of the
+    abstract's claim (confirmed from the paper's abstract) that momentum makes larger catapults and flatter
+    minima. The toy and the normalisation are ours.
     eta = 0.01, x0 = 1e-3, constant lr, 5000 steps (fast) / 20000 (full); the sharpness is the top eigenvalue
-    of the 2x2 Hessian. Guard (brief 0.1 pitfall): every final sharpness must be <= thr (1 + 1e-3) and finite,
+    of the 2x2 Hessian. Guard (underflow pitfall): every final sharpness must be <= thr (1 + 1e-3) and finite,
     otherwise the verdict is inconclusive (an underflowed unstable coordinate).
     Observed (fast): S_inf/thr = 0.979 / 0.971 / 0.633 (rho = 1.02) and 0.946 / 0.884 / 0.0018 (rho = 1.05)
-    for beta = 0 / 0.5 / 0.9 (the brief's table to 3 digits). ``seed`` is unused (deterministic).
+    for beta = 0 / 0.5 / 0.9 (the scratch-run table to 3 digits). ``seed`` is unused (deterministic).
     Mutated twins: ``normalise_by_gd_threshold`` (divide by 2/eta for every beta: the convention trap);
     ``ema_convention`` (heavy ball with EMA momentum at the same eta: no catapult). Both must be refuted."""
     runs = _toy_grid(budget, "ema" if mutation == "ema_convention" else "paper")
@@ -189,12 +196,13 @@ def toy_monotone(budget, seed, mutation):
                                 "on_y0_arm": runs["on_y0_arm"]})
 
 
-@claim(id="catapult.gd_reflection", paper=PAPER, theorem="brief B.4 / B.6.3 (toy T, GD)",
+@claim(id="catapult.gd_reflection", paper=PAPER, theorem="derived (docs/papers/catapult.md#toy-t)",
        statement="GD on L(x,y) = (xy)^2/2 started at sharpness rho*2/eta ends at S_inf/(2/eta) = 2 - rho within "
                  "0.02 for rho in {1.01, 1.02, 1.05, 1.1}.",
        source="empirical", mutations=("predict_threshold", "heavy_ball_beta0.5"))
 def gd_reflection(budget, seed, mutation):
-    """Source: [N] brief B.4 (the 'reflection rule' is the brief's observation on its toy, not the paper's).
+    """Source: observed in our runs (docs/papers/catapult.md#toy-t): the 'reflection rule' is our observation
+    on our toy, not the paper's.
     eta = 0.01, x0 = 1e-3, constant lr; guard as in ``catapult.toy_monotone``.
     Observed (fast): S_inf/thr = 0.990, 0.979, 0.946, 0.885; max |error| = 0.0152 (at rho = 1.1).
     Mutated twins: ``predict_threshold`` (predict S_inf/thr = 1: GD 'stops at the edge'); ``heavy_ball_beta0.5``
@@ -216,14 +224,15 @@ def gd_reflection(budget, seed, mutation):
                         arrays={"rho": np.array(rhos), "S_over_thr": runs["S_over_thr"]})
 
 
-@claim(id="catapult.catapult_signature", paper=PAPER, theorem="brief B.6.5 (toy T)",
+@claim(id="catapult.catapult_signature", paper=PAPER, theorem="abstract (large catapults); toy ours (docs/papers/catapult.md#toy-t)",
        statement="On L(x,y) = (xy)^2/2 at rho = 1.05 (eta = 0.01), the peak |x_t| of heavy ball (beta = 0.9) "
                  "exceeds GD's: the momentum catapult is larger.",
        source="empirical", mutations=("ema_convention", "beta_0"))
 def catapult_signature(budget, seed, mutation):
-    """Source: [N] brief B.6.5 (the brief reported 0.47 vs 0.16 at eta = 0.1; here eta = 0.01 as in B.4); the
-    'large catapult' of the paper [V-abs], working definition [R] brief B.1 (a loss spike of orders of
-    magnitude while the sharpness drops far below the optimiser's threshold).
+    """Source: observed in our runs (a scratch run gave 0.47 vs 0.16 at eta = 0.1; here eta = 0.01 as in
+    the toy's table); the 'large catapult' is the abstract's term (confirmed from the paper's abstract); its
+    working definition is ours (docs/papers/catapult.md#large-catapult: a loss spike of orders of magnitude
+    while the sharpness drops far below the optimiser's threshold).
     Observed (fast): peak |x| = 1.497 (PHB, beta = 0.9) vs 0.517 (GD), ratio 2.90; the loss rises to 2.0e6x
     (PHB) and 2.5e5x (GD) its initial value before converging; S_inf/thr = 0.0018 (PHB) vs 0.946 (GD). Also returns the traces of GD, PHB and PHB with a 50-step
     linear warm-up for the figure. ``seed`` is unused (deterministic).
@@ -299,20 +308,20 @@ def _diag_verdict(res, bound, seeds):
     return passed, obs, details
 
 
-@claim(id="catapult.diagonal_network", paper=PAPER, theorem="brief B.5 / B.6.4 (linear diagonal network)",
+@claim(id="catapult.diagonal_network", paper=PAPER, theorem="abstract v3 (linear diagonal networks); protocol ours (docs/papers/catapult.md#diagonal-network)",
        statement="On the linear diagonal network (n=40, d=100, 5-sparse w*, u=v=1) with a 50-step linear warm-up "
                  "to eta = 0.1, heavy ball (beta = 0.9) ends at sharpness below 0.85x GD's for 3 data seeds, "
                  "both converged (loss < 1e-8).",
        source="empirical", mutations=("warmup_1000", "bound_halved"))
 def diagonal_network(budget, seed, mutation):
-    """Source: [N] brief B.5 (the brief's CPU experiment), in the model class of the paper's v3 claim
-    'PHB finds flatter minima than GD on linear diagonal networks' [V-abs]; the protocol (equal peak eta,
-    50-step warm-up, n/d/sparsity) is ours [R]. Full-batch, float64, 5000 steps (fast) / 20000 (full); final
+    """Source: observed in our runs, in the model class of the v3 abstract's claim (confirmed from the paper's
+    abstract) that PHB finds flatter minima than GD on linear diagonal networks; the protocol (equal peak
+    eta, 50-step warm-up, n/d/sparsity) is ours (docs/papers/catapult.md#diagonal-network). Full-batch, float64, 5000 steps (fast) / 20000 (full); final
     sharpness from the dense 200x200 Hessian (:func:`numerics.hessian.full_hessian`). Data seeds seed, seed+1,
-    seed+2 (our PRNG, so the numbers differ from the brief's numpy data: initial sharpness 13.99 vs 14.2).
+    seed+2 (our PRNG, so the numbers differ from a scratch run's numpy data: initial sharpness 13.99 vs 14.2).
     Observed (fast, seeds 0-2): S_GD = 12.84 / 15.35 / 12.80, S_PHB = 9.66 / 10.00 / 10.39, ratios
-    0.753 / 0.651 / 0.812 (brief: 0.70 / 0.61 / 0.54 on its data); final losses < 1e-28.
-    FINDING (mechanism): at eta = 0.1 this is not a catapult in the brief's B.1 sense. Neither run reaches its
+    0.753 / 0.651 / 0.812 (scratch run: 0.70 / 0.61 / 0.54 on its data); final losses < 1e-28.
+    FINDING (mechanism): at eta = 0.1 this is not a large catapult in our working definition. Neither run reaches its
     edge (max S eta/(2(1+beta)) along the run, seed 0, sharpness every 5 steps to t = 100: GD 0.70, PHB 0.37 = its
     initial value); GD's loss barely rises (largest one-step increase x1.06-1.11), PHB's by x3.2-6.0 in one
     step (no orders-of-magnitude spike). The flatter end point is there, the 'large catapult' is not.
@@ -351,12 +360,13 @@ def diagonal_network(budget, seed, mutation):
                         details=details, arrays=arrays)
 
 
-@claim(id="catapult.diagonal_network_eta0.2", paper=PAPER, theorem="brief B.5 table (eta = 0.2)",
+@claim(id="catapult.diagonal_network_eta0.2", paper=PAPER, theorem="abstract v3 (linear diagonal networks); protocol ours (docs/papers/catapult.md#diagonal-network)",
        statement="As catapult.diagonal_network at peak eta = 0.2 (GD's edge 2/eta = 10 is below the initial "
                  "sharpness 14): heavy ball (beta = 0.9) + warm-up ends below 0.85x GD's sharpness, both converged.",
        source="empirical", mutations=("bound_halved",), expected="refuted")
 def diagonal_network_eta02(budget, seed, mutation):
-    """Source: [N] brief B.5 table rows eta = 0.2 (brief: ratios 0.58 / 0.69 / 0.52), paper's claim [V-abs].
+    """Source: the v3 abstract's claim (confirmed from the paper's abstract) at our protocol with peak
+    eta = 0.2 (a scratch run on other data: ratios 0.58 / 0.69 / 0.52).
     FINDING: NOT reproduced on our data (seeds 0-2, 50-step warm-up, 5000 steps): S_GD = 8.59 / 9.90 / 10.01,
     S_PHB = 8.90 / 8.64 / 10.36, ratios 1.036 / 0.873 / 1.035, and GD on seed 2 has not converged (loss 1.1e-4
     after 5000 steps). Here GD itself starts above its edge 2/eta = 10 (S_0 = 14; a scratch run with sharpness
@@ -402,16 +412,17 @@ def _mlp_runs(budget, seed, eta, beta):
     return S, L, steps
 
 
-@claim(id="catapult.mlp_not_flatter", paper=PAPER, theorem="brief B.5 caveat (negative result)",
+@claim(id="catapult.mlp_not_flatter", paper=PAPER, theorem="abstract v3 (nonlinear networks); setting ours (docs/papers/catapult.md#tanh-mlp)",
        statement="On a tanh MLP (64-32-32-10, 256 synthetic 10-class points, MSE) at eta = 0.5, both with a 100-step "
                  "warm-up, heavy ball (beta = 0.9) ends at a LOWER normalised sharpness S*eta/(2(1+beta)) than GD "
                  "but NOT at a lower absolute sharpness: here momentum does not find flatter minima than GD.",
        source="empirical", mutations=("normalise_by_gd_threshold",))
 def mlp_not_flatter(budget, seed, mutation):
-    """Source: [N] brief B.5 caveat, the brief's negative result (tanh MLP 64-64-64-10 on 256 sklearn digits:
-    GD ends at 2/eta, PHB at the same eta sharper in absolute terms, flatter only relative to its own
-    threshold). Kept as observed, not hidden: the paper's 'flatter than GD' [V-abs] is NOT reproduced here.
-    Ours [R]: a smaller MLP (3,466 parameters) on synthetic data (:func:`numerics.catapult.mlp_data`, class
+    """Source: observed in our runs, a negative result (docs/papers/catapult.md#tanh-mlp; a scratch run on a
+    tanh MLP 64-64-64-10 on 256 sklearn digits: GD ends at 2/eta, PHB at the same eta sharper in absolute
+    terms, flatter only relative to its own threshold). Kept as observed, not hidden: the abstract's
+    'flatter than GD' on nonlinear networks (confirmed from the paper's abstract) is NOT reproduced here.
+    Ours: a smaller MLP (3,466 parameters) on synthetic data (:func:`numerics.catapult.mlp_data`, class
     means N(0, I), noise 2) instead of digits (no scikit-learn dependency); eta = 0.5, 100-step linear warm-up
     for both, 2000 full-batch steps (fast; full: 4000 steps, plus PHB without warm-up); sharpness by Lanczos
     (:func:`numerics.hessian.sharpness`).
@@ -439,8 +450,9 @@ def mlp_not_flatter(budget, seed, mutation):
 
 
 # ---------------------------------------------------------------------------------- stage model (B.3)
-def _brief_stage_maps(mutation):
-    """The brief's stated maps (B.3): Damian et al. (beta = 0) and the momentum variant [R]."""
+def _stated_stage_maps(mutation):
+    """The stated maps (docs/papers/catapult.md#stage-model): Damian et al. (beta = 0, recalled) and our
+    momentum variant."""
     x, y, xp, yp = sp.symbols("x y x_prev y_prev", real=True)
     eta, alpha, b_s = sp.symbols("eta alpha b_s", positive=True)
     b = tc.beta_s
@@ -455,15 +467,16 @@ def _brief_stage_maps(mutation):
 STAGE = {"eta": 0.01, "alpha": 0.01, "b_s": 1.0, "x0": 1e-3, "y0": 0.0}
 
 
-@claim(id="catapult.stage_model", paper=PAPER, theorem="brief B.3 (self-stabilisation stage model)",
+@claim(id="catapult.stage_model", paper=PAPER, theorem="derived (docs/papers/catapult.md#stage-model); extends Damian et al. 2023, not the paper's theory",
        statement="One GD / heavy-ball step on the cubic local model of self-stabilisation, projected on the top "
                  "eigenvector and grad S, is exactly Damian et al.'s stage map (beta = 0) and its momentum variant, "
                  "and the numerics step equals the derived map to 1e-12.",
        source="derived", mutations=("drop_y_momentum",))
 def stage_model(budget, seed, mutation):
-    """Source: [R] brief B.3. Damian, Nichani & Lee (ICLR 2023) stage equations [R: from memory, medium
-    confidence; the abstract confirms alpha = progressive-sharpening rate and beta_s = self-stabilisation
-    strength]; the momentum variant is derived in the brief and here (:func:`theory.catapult.stage_model_map`:
+    """Source: derived here (docs/papers/catapult.md#stage-model), an extension of Damian, Nichani & Lee
+    (ICLR 2023), not the paper's theory. Their stage equations are recalled, not confirmed (their abstract
+    confirms alpha = progressive-sharpening rate and beta_s = self-stabilisation strength); the momentum
+    variant is ours, derived (:func:`theory.catapult.stage_model_map`:
     symbolic PHB step on L = -(alpha/sqrt(b_s)) z + (2(1+beta)/eta + sqrt(b_s) z) x^2/2), not the paper's
     (unconfirmed). Checks: sympy difference between derived and stated maps simplifies to 0 for symbolic
     beta (and beta = 0); :func:`numerics.catapult.stage_model_step` (hand-written from the update equations)
@@ -472,7 +485,7 @@ def stage_model(budget, seed, mutation):
     Also returns the phase-portrait trajectories (x_t, y_t) for beta = 0 and 0.9 (6000 steps; 20000 at full).
     Mutated twin ``drop_y_momentum``: the stated y-map without beta (y_t - y_{t-1}): must be refuted."""
     xn_d, yn_d, sd = tc.stage_model_map(True)
-    xn_b, yn_b, sb = _brief_stage_maps(mutation)
+    xn_b, yn_b, sb = _stated_stage_maps(mutation)
     sub = {sb[k]: sd[k] for k in sb}
     sym_diff = [sp.simplify(xn_d - xn_b.subs(sub)), sp.simplify(yn_d - yn_b.subs(sub))]
     xn0, yn0, s0 = tc.stage_model_map(False)

@@ -67,18 +67,25 @@ KINDS: dict[str, str] = {
               "are those of the tightest one",
 }
 
-#: module name -> (arXiv id, short title). The order is the order of the README table.
+#: module name -> (arXiv id, the paper's title exactly as published; for 2311.15051 the v1/v2 title,
+#: for 2306.10711 the v1 title, the versions this toolkit checks). The order is the order of the README table.
 PAPERS: dict[str, tuple[str, str]] = {
-    "sam": ("2306.09850", "Practical SAM cannot converge all the way to optima"),
-    "gda": ("2402.10475", "Fundamental benefits of alternating updates in minimax optimization"),
-    "eos": ("2307.04204", "Trajectory alignment: Edge of Stability via bifurcation theory"),
-    "catapult": ("2311.15051", "Large catapults in momentum GD with warmup"),
+    "sam": ("2306.09850", "Practical Sharpness-Aware Minimization Cannot Converge All the Way to Optima"),
+    "gda": ("2402.10475", "Fundamental Benefit of Alternating Updates in Minimax Optimization"),
+    "eos": ("2307.04204", "Trajectory Alignment: Understanding the Edge of Stability Phenomenon via "
+                          "Bifurcation Theory"),
+    "catapult": ("2311.15051", "Large Catapults in Momentum Gradient Descent with Warmup: An Empirical Study"),
     "subspace": ("2405.16002", "Does SGD really happen in tiny subspaces?"),
-    "linear_attention": ("2310.01082", "Linear attention is (maybe) all you need"),
-    "fair_pca": ("2310.18593", "Fair streaming PCA"),
-    "plasticity": ("2306.10711", "SAM + reset for generalization and plasticity"),
-    "position_coupling": ("2405.20671", "Position coupling for arithmetic length generalization"),
-    "multi_operand": ("2410.15787", "Arithmetic transformers in operand length and count"),
+    "linear_attention": ("2310.01082", "Linear attention is (maybe) all you need (to understand Transformer "
+                                       "optimization)"),
+    "fair_pca": ("2310.18593", "Fair Streaming Principal Component Analysis: Statistical and Algorithmic "
+                               "Viewpoint"),
+    "plasticity": ("2306.10711", "Enhancing Generalization and Plasticity for Sample Efficient Reinforcement "
+                                 "Learning"),
+    "position_coupling": ("2405.20671", "Position Coupling: Improving Length Generalization of Arithmetic "
+                                        "Transformers Using Task Structure"),
+    "multi_operand": ("2410.15787", "Arithmetic Transformers Can Length-Generalize in Both Operand Length "
+                                    "and Count"),
 }
 
 

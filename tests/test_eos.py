@@ -16,7 +16,8 @@ CLAIMS = claims_for("eos")
 
 def test_registered():
     assert {c.id for c in CLAIMS} == {
-        "eos.exact_reduction", "eos.alignment", "eos.sharpness_limit", "eos.qinf_scaling",
+        "eos.exact_reduction", "eos.alignment", "eos.slides_toy", "eos.sharpness_limit",
+        "eos.sharpness_band", "eos.qinf_scaling",
         "eos.init_independence", "eos.progressive_sharpening", "eos.tanh_stability"}
     assert all(c.mutations for c in CLAIMS)
 
