@@ -15,11 +15,14 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Callable, Mapping
 
+import sys
+
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # in a notebook keep its inline backend, so figures display
+    matplotlib.use("Agg")
 
-__all__ = ["Figure", "figure", "figures_for", "all_figures", "save", "FORMATS"]
+__all__ = ["Figure", "figure", "get", "figures_for", "all_figures", "save", "FORMATS"]
 
 FORMATS = ("png", "pdf", "svg")
 
@@ -77,6 +80,22 @@ def figures_for(module: str) -> list[Figure]:
     """The registered figures of one paper module, in registration order."""
     _load_all()
     return [f for f in _FIGURES.values() if f.module == module]
+
+
+def get(name: str) -> Figure:
+    """The registered figure called ``name`` (e.g. ``"sam_rate"``); from a notebook::
+
+        v = get_claim("sam.rate_1_over_T2").run()
+        fig = figures.get("sam_rate").draw({"sam.rate_1_over_T2": v.arrays})
+    """
+    _load_all()
+    try:
+        return _FIGURES[name]
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(name, list(_FIGURES), n=3)
+        raise KeyError(f"no figure {name!r}" + (f"; did you mean {' or '.join(close)}?" if close else "")) from None
 
 
 def all_figures(modules) -> list[Figure]:

@@ -47,6 +47,7 @@ def length_generalization(data):
     ax.set_xlabel("operand length n (digits, both operands)")
     ax.set_ylabel("exact match (%), teacher forced, EOS incl.")
     ax.set_ylim(-3, 103)
+    ax.set_xlim(n.min() - 0.5, max(n.max(), 2 * hi) + 0.5)   # the axis ends where the data end
     ax.set_title("Position coupling (arXiv:2405.20671 §4), CPU-sized training")
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7)
     return fig

@@ -58,11 +58,11 @@ def sharpness(data):
               "imbalanced $\\|v_0\\|^2$=12, y=6"]
     ax = axes[0]
     for b in range(S.shape[0]):
-        ax.plot(t, S[b], color=f"C{b}", label=labels[b])
+        ax.plot(t[1:], S[b, 1:], ".-", ms=2.5, color=f"C{b}", label=f"{labels[b]}; $S_0$={S[b, 0]:.1f}")
     ax.axhline(2 / eta, color="k", ls="--", lw=1.2, label="$2/\\eta$ (EoS threshold)")
-    ax.set_xscale("symlog", linthresh=100)
-    ax.set_xlim(0, t[-1])
-    ax.set_xlabel("GD step t (linear to 100, then log)")
+    ax.set_xscale("log")
+    ax.set_xlim(t[1], t[-1])
+    ax.set_xlabel(f"GD step t (sharpness every {k} steps)")
     ax.set_ylabel("sharpness $\\lambda_{\\max}(\\nabla^2 L)$")
     ax.set_title(f"progressive sharpening, linear net d=3, m=5, $\\eta$={eta:g}")
     ax.legend(fontsize=7, loc="lower right")
@@ -72,12 +72,13 @@ def sharpness(data):
     t = np.arange(S.shape[1]) * k
     ax = axes[1]
     for b in range(S.shape[0]):
-        ax.plot(t, S[b], color=f"C{b}", label=f"$q_0$={b_['q'][b, 0]:.2f} ($S_0$={S[b, 0]:.1f}: large $|p_0|$)")
-    ax.set_xscale("symlog", linthresh=100)
-    ax.set_xlim(0, t[-1])
+        ax.plot(t[1:], S[b, 1:], ".-", ms=2.5, color=f"C{b}",
+                label=f"$q_0$={b_['q'][b, 0]:.2f} ($S_0$={S[b, 0]:.1f}: large $|p_0|$)")
+    ax.set_xscale("log")
+    ax.set_xlim(t[1], t[-1])
     ax.axhline(2 / eta, color="k", ls="--", lw=1.2, label="$2/\\eta$ (paper: $S\\to 2/\\eta$ [V-abs])")
     ax.set_ylabel("sharpness $\\lambda_{\\max}(\\nabla^2 L)$")
-    ax.set_xlabel("GD step t (linear to 100, then log)")
+    ax.set_xlabel(f"GD step t (sharpness every {k} steps)")
     ax.set_title(f"EoS inits ($q_0<1$), linear net d=10, m=20, y=0, $\\eta$={eta:g}")
     ax.legend(fontsize=7)
     return fig

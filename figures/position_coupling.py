@@ -63,7 +63,7 @@ def multi_attention_maps(data):
     W = mo.attention_weights(c, ex)
     fig, axes = new(2, 2, size=(5.2, 5.0))
     titles = ("H1 (sum): (Pos1+1, Pos2-1)", "H2 (carry): (Pos1, Pos2-1)",
-              "H3 (end of number): (Pos1+1, any)", "H4 (next operand?): (Pos1, Pos2)")
+              "H3 (end of number): (Pos1+1, any)", "H4 (last-operand test): (Pos1, Pos2)")
     for h, ax in enumerate(axes.ravel()):
         im = _heat(ax, W[h], ex.tokens, titles[h])
     fig.colorbar(im, ax=axes, shrink=0.5, label="attention weight")

@@ -39,9 +39,9 @@ def xy_trajectories(data):
     bx.semilogx(t[1:], 2 * (zs[1:, 0] ** 2 + zs[1:, 1] ** 2), color="C3", label="SAM")
     bx.semilogx(t[1:], 2 * (zg[1:, 0] ** 2 + zg[1:, 1] ** 2), color="C0", label="GD")
     bx.axhline(4.0, color="k", ls=":", label="min sharpness on xy = 1 (= 4, at (1, 1))")
-    bx.set(xlabel="step t", ylabel="sharpness 2(x_t^2 + y_t^2)  (Hessian eigenvalue on xy = 1)",
-           title="SAM lowers sharpness; GD does not")
-    bx.legend(fontsize=7)
+    bx.set(xlabel="step t", ylabel="sharpness 2(x_t^2 + y_t^2)",
+           title="SAM lowers sharpness; GD does not\n(2(x^2 + y^2): Hessian eigenvalue on xy = 1)")
+    bx.legend(fontsize=7, loc="center left")
     return fig
 
 
@@ -61,7 +61,7 @@ def rate(data):
     ax.loglog(T, ref, "-", color="C0", alpha=0.6, label="reference ~ 1/T^2 (paper: Theta~(1/T^2), abstract)")
     ax.set(xlabel="number of steps T (step size eta_T tuned to T)", ylabel="f(x_T) - f*  (function value)",
            title="strongly convex quadratic, beta = 1, mu = 0.1, rho = 0.1")
-    ax.legend(fontsize=7, loc="lower left")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", fontsize=7, ncols=2)
     return fig
 
 

@@ -285,9 +285,9 @@ def _render_html(results, figs_by_module, fig_files, budget, seed, elapsed, prov
                 block.append(f"<p class='error'>The check raised an error (a broken check or environment, not "
                              f"a verdict on the paper): {_esc(v.message)}</p>")
             else:
-                block.append(f"<p>Comparison <code>{_esc(v.kind or '-')}</code>: bound {_num(v.bound)}, "
-                             f"observed {_num(v.observed)}, margin {_num(v.margin)} ({v.seconds:.1f} s). "
-                             f"{_esc(v.message)}</p>")
+                kind = f"Comparison <code>{_esc(v.kind)}</code>: " if v.kind else ""
+                block.append(f"<p>{kind}bound {_num(v.bound)}, observed {_num(v.observed)}, margin "
+                             f"{_num(v.margin)} ({v.seconds:.1f} s). {_esc(v.message)}</p>")
             exp = c.expected_for(budget)
             if exp != "verified":
                 block.append(f"<p class='finding'>Recorded finding: at budget {_esc(budget)} this claim is "
