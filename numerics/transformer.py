@@ -48,10 +48,12 @@ Parameter dict (keys; shapes with d = d_model, H = n_heads, k = d_head, v = d_va
 ``params["layers"][i]["attn"]``  ``wq`` [H, d, k], ``wk`` [H, d, k], ``wv`` [H, d, v],
                                  ``wo`` [H, v, d]; optional biases ``bq`` [H, k], ``bk`` [H, k],
                                  ``bv`` [H, v], ``bo`` [d] (used iff present in the dict)
-``params["layers"][i]["mlp"]``   ``w1`` [d, f], ``b1`` [f], ``w2`` [f, d], ``b2`` [d]
-``params["layers"][i]["norm1"]`` / ``["norm2"]``  ``{"scale": [d]}`` (only when ``cfg.norm == "rms"``)
+``params["layers"][i]["mlp"]``   ``w1`` [d, f], ``b1`` [f], ``w2`` [f, d], ``b2`` [d]; with
+                                 ``cfg.ffn == "gated"``: ``w1`` [d, f], ``w3`` [d, f], ``w2`` [f, d]
+``params["layers"][i]["norm1"]`` / ``["norm2"]``  ``{"scale": [d]}`` (only when ``cfg.norm == "rms"``;
+                                 plus ``norm1_post`` / ``norm2_post`` with ``norm_position="pre_post"``)
 ``params["final_norm"]``         ``{"scale": [d]}`` (only when ``cfg.norm == "rms"``)
-``params["unembed"]``            ``w`` [d, V], ``b`` [V]
+``params["unembed"]``            ``w`` [d, V], ``b`` [V] (``b`` only when ``cfg.readout_bias``)
 
 One block computes (pre-norm; ``N`` is RMSNorm or the identity)::
 
@@ -79,6 +81,8 @@ __all__ = ["TransformerConfig", "init_params", "forward", "forward_jit", "loss_f
 
 _ACTIVATIONS = ("relu", "gelu")
 _NORMS = (None, "rms")
+_FFNS = ("mlp", "gated")
+_NORM_POSITIONS = ("pre", "pre_post")
 _DTYPES = ("float32", "float64")
 
 
@@ -101,6 +105,13 @@ class TransformerConfig:
                   in each block and a final RMSNorm before the readout).
     attn_scale    factor on q.k scores; None gives 1/sqrt(d_head).
     qkv_bias      whether :func:`init_params` creates attention biases.
+    ffn           ``"mlp"``: act(x W1 + b1) W2 + b2; ``"gated"``: (act(x W1) * (x W3)) W2 without
+                  biases (the gated-GELU feed-forward of the official position-coupling model,
+                  ``feed_forward_proj: gated-gelu``).
+    norm_position ``"pre"``: h <- h + F(N(h)); ``"pre_post"``: h <- N'(h + F(N(h))) with a second
+                  RMSNorm N' after each residual sum (the official model's
+                  ``layer_norm_position: pre_post``). Only with ``norm="rms"``.
+    readout_bias  whether the unembedding has a bias ``b_U`` (the official model has none).
     dtype         ``"float32"`` (fast training) or ``"float64"`` (constructions).
     """
 
@@ -119,6 +130,9 @@ class TransformerConfig:
     attn_scale: float | None = None
     qkv_bias: bool = False
     dtype: str = "float32"
+    ffn: str = "mlp"
+    norm_position: str = "pre"
+    readout_bias: bool = True
 
     def __post_init__(self):
         for name in ("vocab_size", "d_model", "n_layers", "n_heads"):
@@ -135,6 +149,12 @@ class TransformerConfig:
             raise ValueError(f"activation must be one of {_ACTIVATIONS}, got {self.activation!r}")
         if self.norm not in _NORMS:
             raise ValueError(f"norm must be one of {_NORMS}, got {self.norm!r}")
+        if self.ffn not in _FFNS:
+            raise ValueError(f"ffn must be one of {_FFNS}, got {self.ffn!r}")
+        if self.norm_position not in _NORM_POSITIONS:
+            raise ValueError(f"norm_position must be one of {_NORM_POSITIONS}, got {self.norm_position!r}")
+        if self.norm_position == "pre_post" and self.norm != "rms":
+            raise ValueError("norm_position='pre_post' needs norm='rms'")
         if self.dtype not in _DTYPES:
             raise ValueError(f"dtype must be one of {_DTYPES}, got {self.dtype!r}")
         for name in ("d_head", "d_value", "d_ff"):
@@ -180,8 +200,10 @@ def init_params(key, cfg: TransformerConfig, *, init_scale: float = 0.02) -> dic
         "tok_emb": normal((V, d), init_scale),
         "pos_emb": [normal((n, d), init_scale) for n in cfg.table_sizes],
         "layers": [],
-        "unembed": {"w": normal((d, V), 1.0 / math.sqrt(d)), "b": jnp.zeros((V,), dt)},
+        "unembed": {"w": normal((d, V), 1.0 / math.sqrt(d))},
     }
+    if cfg.readout_bias:
+        params["unembed"]["b"] = jnp.zeros((V,), dt)
     out_std = 1.0 / math.sqrt(2 * cfg.n_layers)
     for _ in range(cfg.n_layers):
         attn = {"wq": normal((H, d, k), 1 / math.sqrt(d)), "wk": normal((H, d, k), 1 / math.sqrt(d)),
@@ -190,12 +212,18 @@ def init_params(key, cfg: TransformerConfig, *, init_scale: float = 0.02) -> dic
         if cfg.qkv_bias:
             attn.update(bq=jnp.zeros((H, k), dt), bk=jnp.zeros((H, k), dt),
                         bv=jnp.zeros((H, v), dt), bo=jnp.zeros((d,), dt))
-        mlp = {"w1": normal((d, f), 1 / math.sqrt(d)), "b1": jnp.zeros((f,), dt),
-               "w2": normal((f, d), out_std / math.sqrt(f)), "b2": jnp.zeros((d,), dt)}
+        if cfg.ffn == "gated":
+            mlp = {"w1": normal((d, f), 1 / math.sqrt(d)), "w3": normal((d, f), 1 / math.sqrt(d)),
+                   "w2": normal((f, d), out_std / math.sqrt(f))}
+        else:
+            mlp = {"w1": normal((d, f), 1 / math.sqrt(d)), "b1": jnp.zeros((f,), dt),
+                   "w2": normal((f, d), out_std / math.sqrt(f)), "b2": jnp.zeros((d,), dt)}
         layer = {"attn": attn, "mlp": mlp}
         if cfg.norm == "rms":
-            layer["norm1"] = {"scale": jnp.ones((d,), dt)}
-            layer["norm2"] = {"scale": jnp.ones((d,), dt)}
+            names = ("norm1", "norm2") + (("norm1_post", "norm2_post")
+                                          if cfg.norm_position == "pre_post" else ())
+            for nm in names:
+                layer[nm] = {"scale": jnp.ones((d,), dt)}
         params["layers"].append(layer)
     if cfg.norm == "rms":
         params["final_norm"] = {"scale": jnp.ones((d,), dt)}
@@ -264,13 +292,22 @@ def forward(params, tokens, pos_ids, cfg: TransformerConfig, *, pos_vectors=None
         x = _rms(h, layer["norm1"]) if cfg.norm == "rms" else h
         a, w = _attention(layer["attn"], x, cfg)
         h = h + a
+        if "norm1_post" in layer:
+            h = _rms(h, layer["norm1_post"])
         x = _rms(h, layer["norm2"]) if cfg.norm == "rms" else h
         m = layer["mlp"]
-        h = h + _act(x @ m["w1"] + m["b1"], cfg.activation) @ m["w2"] + m["b2"]
+        if "w3" in m:   # gated: (act(x W1) * x W3) W2
+            h = h + (_act(x @ m["w1"], cfg.activation) * (x @ m["w3"])) @ m["w2"]
+        else:
+            h = h + _act(x @ m["w1"] + m["b1"], cfg.activation) @ m["w2"] + m["b2"]
+        if "norm2_post" in layer:
+            h = _rms(h, layer["norm2_post"])
         attn_ws.append(w)
         resid.append(h)
     final = _rms(h, params["final_norm"]) if cfg.norm == "rms" else h
-    logits = final @ params["unembed"]["w"] + params["unembed"]["b"]
+    logits = final @ params["unembed"]["w"]
+    if "b" in params["unembed"]:
+        logits = logits + params["unembed"]["b"]
     if return_intermediates:
         return logits, {"attn": attn_ws, "residual": resid, "final": final}
     return logits

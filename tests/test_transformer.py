@@ -34,10 +34,13 @@ def _perturb_biases(params, seed=5):
         for k in ("bq", "bk", "bv", "bo"):
             layer["attn"][k] = jnp.asarray(0.3 * g.standard_normal(layer["attn"][k].shape))
         for k in ("b1", "b2"):
-            layer["mlp"][k] = jnp.asarray(0.3 * g.standard_normal(layer["mlp"][k].shape))
-        for k in ("norm1", "norm2"):
-            layer[k]["scale"] = jnp.asarray(1 + 0.2 * g.standard_normal(layer[k]["scale"].shape))
-    params["unembed"]["b"] = jnp.asarray(0.3 * g.standard_normal(params["unembed"]["b"].shape))
+            if k in layer["mlp"]:
+                layer["mlp"][k] = jnp.asarray(0.3 * g.standard_normal(layer["mlp"][k].shape))
+        for k in ("norm1", "norm2", "norm1_post", "norm2_post"):
+            if k in layer:
+                layer[k]["scale"] = jnp.asarray(1 + 0.2 * g.standard_normal(layer[k]["scale"].shape))
+    if "b" in params["unembed"]:
+        params["unembed"]["b"] = jnp.asarray(0.3 * g.standard_normal(params["unembed"]["b"].shape))
     return params
 
 
@@ -69,11 +72,18 @@ def _reference(params, tok, pos, cfg):
                     acc += (w @ vs) @ A["wo"][hd]
                 new[t] += acc
             h = new
+            if "norm1_post" in L:
+                h = np.stack([rms(r, L["norm1_post"]["scale"]) for r in h])
             M = L["mlp"]
             x = np.stack([rms(r, L["norm2"]["scale"]) for r in h])
-            h = h + gelu(x @ M["w1"] + M["b1"]) @ M["w2"] + M["b2"]
+            if cfg.ffn == "gated":
+                h = h + (gelu(x @ M["w1"]) * (x @ M["w3"])) @ M["w2"]
+            else:
+                h = h + gelu(x @ M["w1"] + M["b1"]) @ M["w2"] + M["b2"]
+            if "norm2_post" in L:
+                h = np.stack([rms(r, L["norm2_post"]["scale"]) for r in h])
         h = np.stack([rms(r, P["final_norm"]["scale"]) for r in h])
-        out[b] = h @ P["unembed"]["w"] + P["unembed"]["b"]
+        out[b] = h @ P["unembed"]["w"] + (P["unembed"]["b"] if cfg.readout_bias else 0)
     return out
 
 
@@ -84,6 +94,22 @@ def test_forward_matches_numpy_reference_with_free_head_dims_and_biases():
     got = np.asarray(forward(params, tok, pos, cfg))
     np.testing.assert_allclose(got, _reference(params, tok, pos, cfg), rtol=1e-10, atol=1e-10)
     assert got.dtype == np.float64
+
+
+def test_gated_ffn_pre_post_norm_matches_numpy_reference():
+    """The official position-coupling architecture options: gated-GELU FFN without biases,
+    RMSNorm before and after each sublayer, no readout bias."""
+    cfg = _cfg(ffn="gated", norm_position="pre_post", readout_bias=False)
+    params = _perturb_biases(init_params(jax.random.PRNGKey(2), cfg, init_scale=0.5))
+    assert "b1" not in params["layers"][0]["mlp"] and "b" not in params["unembed"]
+    assert "norm2_post" in params["layers"][1]
+    tok, pos = _data(cfg)
+    np.testing.assert_allclose(np.asarray(forward(params, tok, pos, cfg)),
+                               _reference(params, tok, pos, cfg), rtol=1e-10, atol=1e-10)
+    with pytest.raises(ValueError, match="norm_position"):
+        _cfg(norm=None, norm_position="pre_post")
+    with pytest.raises(ValueError, match="ffn"):
+        _cfg(ffn="swiglu")
 
 
 def test_shapes_intermediates_and_attention_rows():
