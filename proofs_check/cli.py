@@ -14,6 +14,7 @@ report this toolkit wrote.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -117,6 +118,33 @@ def _results_table(results, colour: bool = False) -> str:
                          "seconds"], colour_col=6, colours=codes)
 
 
+@contextlib.contextmanager
+def _execution(args):
+    """The executor and verdict cache the options ask for (``--jobs``, ``--scheduler``, ``--cache``,
+    ``--no-cache``, ``--refresh``); the executor is closed on leaving. Bad options exit 2."""
+    from . import cache as vcache
+    from . import executor as vexec
+
+    root = None if args.no_cache else (args.cache or vcache.default_dir(args.budget))
+    store = vcache.VerdictCache(root, read=not args.refresh) if root else None
+    try:
+        ex = vexec.make_executor(jobs=args.jobs, scheduler=args.scheduler)
+    except (ValueError, OSError, vexec.DistUnavailableError) as e:  # OSError: scheduler unreachable
+        print(f"theory-verify: error: {e}", file=sys.stderr)
+        raise SystemExit(2)
+    with ex:
+        yield ex, store
+
+
+def _cache_note(results, store) -> str | None:
+    hits = [r for r in results if r.cached]
+    if not hits:
+        return None
+    when = sorted(r.computed_at for r in hits)
+    span = when[0] if when[0] == when[-1] else f"{when[0]} to {when[-1]}"
+    return f"{len(hits)} of {len(results)} verdicts from the cache {store.root} (computed {span})"
+
+
 # --------------------------------------------------------------------------------------- commands
 def cmd_list(args) -> int:
     claims = _resolve(args.names)
@@ -147,9 +175,13 @@ def cmd_check(args) -> int:
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t0 = time.perf_counter()
     jobs = runner.make_jobs(claims, args.budget, args.seed, twins=args.twins)
-    results = runner.run_jobs(jobs, show_progress=not args.quiet)
+    with _execution(args) as (ex, store):
+        results = runner.run_jobs(jobs, show_progress=not args.quiet, executor=ex, cache=store)
     elapsed = time.perf_counter() - t0
     print(_results_table(results, colour=_colour(sys.stdout)))
+    note = _cache_note(results, store)
+    if note:
+        print(note)
     s = runner.summarize(results)
     print("\n" + summary_text(s, args.budget, args.seed))
     for r in results:
@@ -177,6 +209,16 @@ def _seed(s: str) -> int:
     return v
 
 
+def _jobs(s: str) -> int:
+    try:
+        v = int(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--jobs must be an integer >= 1, got {s!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"--jobs must be an integer >= 1, got {v}")
+    return v
+
+
 def _parse_formats(s: str) -> tuple[str, ...]:
     from figures import FORMATS
 
@@ -191,8 +233,10 @@ def cmd_figures(args) -> int:
     modules = _resolve_modules(args.names)
     _out_path(check_dir_target, args.out, "--out")
     errors: dict[str, str] = {}
-    written = runner.draw_figures(modules, args.out, args.format, args.budget, args.seed,
-                                  show_progress=not args.quiet, errors=errors)
+    with _execution(args) as (ex, store):
+        written = runner.draw_figures(modules, args.out, args.format, args.budget, args.seed,
+                                      show_progress=not args.quiet, errors=errors, executor=ex,
+                                      cache=store)
     for name, paths in written.items():
         print(f"{name}: {', '.join(paths)}")
     for name, err in errors.items():
@@ -208,8 +252,10 @@ def cmd_report(args) -> int:
     modules = _resolve_modules(args.names)
     _out_path(check_dir_target, args.out, "--out", report=True)
     claims = [c for c in core.all_claims() if c.module in modules]
-    return write_report(claims, modules, args.out, budget=args.budget, seed=args.seed,
-                        progress=not args.quiet, twins=not args.no_twins, argv=args.argv)
+    with _execution(args) as (ex, store):
+        return write_report(claims, modules, args.out, budget=args.budget, seed=args.seed,
+                            progress=not args.quiet, twins=not args.no_twins, argv=args.argv,
+                            executor=ex, cache=store)
 
 
 # --------------------------------------------------------------------------------------- parser
@@ -254,6 +300,23 @@ def build_parser() -> argparse.ArgumentParser:
                             help="PRNG seed of every check, an integer >= 0 (default 0)")
         sp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
+    def execution(sp):
+        g = sp.add_argument_group("where checks run and what is reused (docs/parallel.md)")
+        x = g.add_mutually_exclusive_group()
+        x.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                       help="run checks on N local worker processes (Dask LocalCluster; needs "
+                            "pip install -e '.[dist]'); default: serially in this process")
+        x.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run checks on a Dask cluster: local:N starts one here, tcp://host:8786 "
+                            "connects to a running scheduler")
+        c = g.add_mutually_exclusive_group()
+        c.add_argument("--cache", default=None, metavar="DIR",
+                       help="verdict cache folder (default: $TV_CACHE; else ~/.cache/theory-verify "
+                            "at budget full and none at fast)")
+        c.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+        g.add_argument("--refresh", action="store_true",
+                       help="recompute every verdict and overwrite its cache entry")
+
     sp = sub.add_parser("list", help="table of claims: id, paper, theorem, source tag, statement",
                         description="List claims with their id, arXiv id, theorem, source tag and "
                                     "statement.", epilog=EPILOG)
@@ -277,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="the literal rule: exit 1 unless every claim run is verified (a recorded "
                          "finding counts as not verified)")
     common(sp)
+    execution(sp)
     sp.set_defaults(func=cmd_check)
 
     sp = sub.add_parser("figures", help="draw the papers' figures",
@@ -287,6 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", type=_parse_formats, default=("png",),
                     help="comma list of png, pdf, svg (default png)")
     common(sp)
+    execution(sp)
     sp.set_defaults(func=cmd_figures)
 
     sp = sub.add_parser("report", help="checks and figures together as a static HTML page",
@@ -303,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", default="report", help="output folder (default report)")
     sp.add_argument("--no-twins", action="store_true", help="skip the mutated twins")
     common(sp)
+    execution(sp)
     sp.set_defaults(func=cmd_report)
     return p
 

@@ -202,6 +202,32 @@ class Claim:
     expected_full: str | None = None
     slow: bool = False
     decides_at: str = "fast"
+    #: optional sharding (see :func:`claim`): ``shards(budget, seed, mutation)`` -> list of keys or
+    #: ``None`` (not sharded at this budget), ``shard(budget, key)`` -> dict of numpy arrays
+    shards: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+    shard: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+
+    def shard_keys(self, budget: str, seed: int, mutation: str | None) -> list | None:
+        """The shard keys of a run, or ``None`` when this run is not split (no ``shards`` declared,
+        or the claim's ``shards`` returns ``None`` at this budget)."""
+        if self.shards is None:
+            return None
+        keys = self.shards(budget, seed, mutation)
+        return None if keys is None else list(keys)
+
+    def run_shard(self, budget: str, key) -> dict:
+        """Compute one shard (a dict of numpy arrays); the same call serially and on a worker."""
+        out = self.shard(budget, key)
+        if not isinstance(out, dict):
+            raise TypeError(f"claim {self.id}: shard {key!r} returned {type(out).__name__}, not dict")
+        return out
+
+    def combine(self, budget: str, seed: int, mutation: str | None, shard_results: list) -> Verdict:
+        """The verdict from the shard results (in the order of :meth:`shard_keys`)."""
+        v = self.fn(budget=budget, seed=seed, mutation=mutation, shard_results=list(shard_results))
+        if not isinstance(v, Verdict):
+            raise TypeError(f"claim {self.id} returned {type(v).__name__}, not Verdict")
+        return v
 
     def decided_at(self, budget: str) -> bool:
         """Whether a run at ``budget`` decides this claim (a claim with ``decides_at="full"`` says
@@ -229,7 +255,11 @@ class Claim:
             raise ValueError(f"claim {self.id} has no mutation {mutation!r}; "
                              f"known: {', '.join(self.mutations) or 'none'}")
         t0 = time.perf_counter()
-        v = self.fn(budget=budget, seed=seed, mutation=mutation)
+        keys = self.shard_keys(budget, seed, mutation)
+        if keys is None:
+            v = self.fn(budget=budget, seed=seed, mutation=mutation)
+        else:  # serially: every shard in key order, then the combine step (what the runner splits)
+            v = self.combine(budget, seed, mutation, [self.run_shard(budget, k) for k in keys])
         if not isinstance(v, Verdict):
             raise TypeError(f"claim {self.id} returned {type(v).__name__}, not Verdict")
         v.seconds = time.perf_counter() - t0
@@ -248,7 +278,8 @@ _REGISTRY: dict[str, Claim] = {}
 
 def claim(*, id: str, paper: str, theorem: str, statement: str, source: str,
           mutations: tuple[str, ...] = (), expected: str = "verified",
-          expected_full: str | None = None, slow: bool = False, decides_at: str = "fast"):
+          expected_full: str | None = None, slow: bool = False, decides_at: str = "fast",
+          shards: Callable | None = None, shard: Callable | None = None):
     """Decorator registering ``fn(budget, seed, mutation) -> Verdict`` as a claim.
 
     ``mutations`` names the mutated twins the function implements (each must come out refuted);
@@ -257,7 +288,18 @@ def claim(*, id: str, paper: str, theorem: str, statement: str, source: str,
     at the ``full`` budget (a paper-scale run that did not reproduce, say). ``decides_at`` is the
     smallest budget whose run decides the statement: a claim with ``decides_at="full"`` is skipped
     (status ``skipped``, never ``verified``) when run at ``fast``.
+
+    Sharding (optional, for sweeps large enough to spread over workers): ``shards(budget, seed,
+    mutation)`` returns a list of JSON-able keys (tuples of str/int/float), or ``None`` where the run
+    is not split; ``shard(budget, key)`` computes one key's part and returns a dict of numpy arrays
+    (it depends on the key and budget only, so a claim and its twins can share shards); the decorated
+    function is then called as ``fn(budget, seed, mutation, shard_results=[...])`` with the results
+    in key order (it takes ``shard_results=None`` as its default: where ``shards`` returns ``None``
+    it is called as an ordinary check). Run serially
+    or through an executor, the combine step sees the same arrays, so the verdict is the same.
     """
+    if (shards is None) != (shard is None):
+        raise ValueError(f"claim {id}: shards= and shard= go together")
     if decides_at not in BUDGETS:
         raise ValueError(f"claim {id}: decides_at must be one of {BUDGETS}, got {decides_at!r}")
     if source not in SOURCES:
@@ -271,12 +313,13 @@ def claim(*, id: str, paper: str, theorem: str, statement: str, source: str,
 
     def deco(fn):
         @functools.wraps(fn)
-        def wrapped(budget: str = "fast", seed: int = 0, mutation: str | None = None):
-            return fn(budget=budget, seed=seed, mutation=mutation)
+        def wrapped(budget: str = "fast", seed: int = 0, mutation: str | None = None, **kw):
+            return fn(budget=budget, seed=seed, mutation=mutation, **kw)
 
         c = Claim(id=id, paper=paper, theorem=theorem, statement=statement, source=source,
                   fn=wrapped, mutations=tuple(mutations), expected=expected,
-                  expected_full=expected_full, slow=slow, decides_at=decides_at)
+                  expected_full=expected_full, slow=slow, decides_at=decides_at,
+                  shards=shards, shard=shard)
         if id in _REGISTRY and _REGISTRY[id].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"claim id {id!r} registered twice")
         _REGISTRY[id] = c

@@ -179,6 +179,10 @@ def _counts(rs) -> str:
     return f"{n} claim{'s' if n != 1 else ''}: " + ", ".join(bits)
 
 
+def _cached_note(r) -> str:
+    return f"; from the cache, computed {_esc(r.computed_at)}" if r.cached else ""
+
+
 def _render_html(results, figs_by_module, fig_files, budget, seed, elapsed, prov=None, fig_errors=None,
                  implemented=None) -> str:
     """The report page. ``fig_files`` maps figure name -> (path relative to the page, absolute path)."""
@@ -216,6 +220,11 @@ def _render_html(results, figs_by_module, fig_files, budget, seed, elapsed, prov
                     + _esc(", ".join(s["errors"])) + "</span>")
     if fig_errors:
         head.append(f"<span class='error'>{len(fig_errors)} figure(s) failed</span> (see the end)")
+    hits = sorted(r.computed_at for r in results if r.cached)
+    if hits:
+        head.append(f"{len(hits)} of {len(results)} verdicts (claims and twins) read from the verdict "
+                    f"cache, computed {_esc(hits[0])}" + (f" to {_esc(hits[-1])}" if hits[-1] != hits[0]
+                                                         else "") + " (each says so beside its numbers)")
 
     parts = [f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
              "<meta name='viewport' content='width=device-width, initial-scale=1'>"
@@ -287,7 +296,7 @@ def _render_html(results, figs_by_module, fig_files, budget, seed, elapsed, prov
             else:
                 kind = f"Comparison <code>{_esc(v.kind)}</code>: " if v.kind else ""
                 block.append(f"<p>{kind}bound {_num(v.bound)}, observed {_num(v.observed)}, margin "
-                             f"{_num(v.margin)} ({v.seconds:.1f} s). {_esc(v.message)}</p>")
+                             f"{_num(v.margin)} ({v.seconds:.1f} s{_cached_note(r)}). {_esc(v.message)}</p>")
             exp = c.expected_for(budget)
             if exp != "verified":
                 block.append(f"<p class='finding'>Recorded finding: at budget {_esc(budget)} this claim is "
@@ -336,13 +345,15 @@ def _render_html(results, figs_by_module, fig_files, budget, seed, elapsed, prov
 
 
 def write_report(claims, modules, out: str, *, budget="fast", seed=0, progress=True, twins=True,
-                 argv=None) -> int:
+                 argv=None, executor=None, cache=None) -> int:
     """Run ``claims``, draw the figures of ``modules`` and write the report to the folder ``out``.
 
     ``out`` must be absent, empty or a report this toolkit wrote (else :class:`OutputPathError`,
     before any check runs). The report is built in a new folder beside ``out`` and moved into place
     once complete; an old report is replaced by removing only the files its marker lists. Returns
-    0, or 3 when a check or a figure raised (the report is written and shows the errors)."""
+    0, or 3 when a check or a figure raised (the report is written and shows the errors).
+    ``executor`` and ``cache`` go to :func:`proofs_check.runner.run_jobs`: with a cache, verdicts
+    already computed are read from it and only the missing ones are run."""
     import figures as figs
 
     from . import core, provenance
@@ -355,11 +366,13 @@ def write_report(claims, modules, out: str, *, budget="fast", seed=0, progress=T
     t0 = time.perf_counter()
     tmp = make_temp_dir(parent, ".report-")
     try:
-        results = run_jobs(make_jobs(claims, budget, seed, twins=twins), show_progress=progress)
+        results = run_jobs(make_jobs(claims, budget, seed, twins=twins), show_progress=progress,
+                           executor=executor, cache=cache)
         fig_errors: dict[str, str] = {}
         figs_by_module = {m: figs.figures_for(m) for m in modules}
         written = draw_figures(modules, os.path.join(tmp, "figures"), ("png",), budget, seed,
-                               results=results, show_progress=progress, errors=fig_errors)
+                               results=results, show_progress=progress, errors=fig_errors,
+                               executor=executor, cache=cache)
         fig_files = {name: (f"figures/{name}.png", os.path.join(tmp, "figures", f"{name}.png"))
                      for name in written}
         fig_files = {k: (rel, _png_size(p)) for k, (rel, p) in fig_files.items()}

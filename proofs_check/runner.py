@@ -5,6 +5,12 @@ A :class:`Job` is (claim, mutation, budget, seed). :func:`run_jobs` runs a list 
 status ``error`` (a broken check or environment, never a statement about the paper); a claim that is
 decided only at a larger budget than the one asked for is not run and comes back ``skipped``.
 
+Where the jobs run is an executor (:mod:`proofs_check.executor`: serial in this process by default,
+or Dask workers for ``--jobs N`` / ``--scheduler``); large sweeps split into shards a claim declares
+(:func:`proofs_check.core.claim`), and computed verdicts can be reused from a
+:class:`proofs_check.cache.VerdictCache`. The results, and so the JSON, do not depend on where they
+were computed.
+
 The report and the JSON are written from results only (:func:`results_json`); figures are drawn from
 the arrays of results (:func:`draw_figures`). Neither this module nor ``report.py`` imports the CLI.
 """
@@ -19,7 +25,7 @@ from . import core
 from .core import Claim, Verdict
 
 __all__ = ["Job", "Result", "make_jobs", "run_job", "run_jobs", "results_json", "summarize",
-           "all_as_recorded", "draw_figures", "progress"]
+           "all_as_recorded", "draw_figures", "progress", "import_extra"]
 
 
 @dataclass(frozen=True)
@@ -33,7 +39,9 @@ class Job:
 
     @property
     def claim(self) -> Claim:
-        return core.get_claim(self.claim_id)
+        # a claim already registered (a worker imports only the claim's own module) is found
+        # without importing every claim module
+        return core._REGISTRY.get(self.claim_id) or core.get_claim(self.claim_id)
 
     @property
     def label(self) -> str:
@@ -111,22 +119,199 @@ def progress(items, desc: str, enabled: bool, total: int | None = None):
     return tqdm(items, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True, total=total)
 
 
-def run_jobs(jobs: list[Job], *, show_progress: bool = True) -> list[Result]:
-    """Run ``jobs`` serially in this process, claims and twins as two phases with their own bars.
+def _error_result(job: Job, message: str, tb: str | None = None, seconds: float = 0.0) -> Result:
+    v = Verdict(status="error", message=message)
+    v.seconds = seconds
+    return Result(job, v, tb or message)
 
-    Returns the results in the order of ``jobs``."""
-    out: dict[int, Result] = {}
-    phases = (("claims", [i for i, j in enumerate(jobs) if j.mutation is None]),
-              ("twins", [i for i, j in enumerate(jobs) if j.mutation is not None]))
-    for name, idx in phases:
-        if not idx:
-            continue
-        bar = progress(idx, name, show_progress)
-        for i in bar:
-            if hasattr(bar, "set_postfix_str"):
-                bar.set_postfix_str(jobs[i].label)
-            out[i] = run_job(jobs[i])
-    return [out[i] for i in range(len(jobs))]
+
+def import_extra(imports) -> None:
+    """Import extra claim modules (module names, or paths of ``.py`` files) so that their claims
+    register; used by workers for claims outside ``proofs_check`` (test-only claims)."""
+    import importlib
+    import importlib.util
+    import os
+
+    for m in imports or ():
+        if m.endswith(".py"):
+            name = "tv_extra_" + os.path.splitext(os.path.basename(m))[0]
+            if name in sys.modules:
+                continue
+            spec = importlib.util.spec_from_file_location(name, m)
+            mod = importlib.util.module_from_spec(spec)
+            sys.modules[name] = mod
+            try:
+                spec.loader.exec_module(mod)
+            except BaseException:
+                del sys.modules[name]
+                raise
+        else:
+            importlib.import_module(m)
+
+
+# Task functions: the only code an executor runs. Each returns a plain outcome and never raises for
+# a failing check, so a serial run and a worker run report failures the same way.
+def _task_job(job: Job, imports=()) -> Result:
+    try:
+        import_extra(imports)
+        return run_job(job)
+    except Exception as e:
+        return _error_result(job, f"check raised {type(e).__name__}: {e}", traceback.format_exc())
+
+
+def _task_shard(claim_id: str, budget: str, key, imports=()):
+    """One shard: ``("ok", arrays, seconds)`` or ``("error", message, seconds, traceback)``."""
+    t0 = time.perf_counter()
+    try:
+        import_extra(imports)
+        arrays = Job(claim_id).claim.run_shard(budget, key)
+        return ("ok", arrays, time.perf_counter() - t0)
+    except Exception as e:
+        return ("error", f"shard {key!r} raised {type(e).__name__}: {e}", time.perf_counter() - t0,
+                traceback.format_exc())
+
+
+def _task_combine(job: Job, shard_results: list, shard_seconds: float, imports=()) -> Result:
+    t0 = time.perf_counter()
+    try:
+        import_extra(imports)
+        v = job.claim.combine(job.budget, job.seed, job.mutation, shard_results)
+        v.seconds = shard_seconds + (time.perf_counter() - t0)
+        return Result(job, v)
+    except Exception as e:
+        return _error_result(job, f"check raised {type(e).__name__}: {e}", traceback.format_exc(),
+                             shard_seconds + time.perf_counter() - t0)
+
+
+def _shard_id(claim_id: str, budget: str, key) -> str:
+    import json
+
+    return json.dumps([claim_id, budget, key], sort_keys=True, default=str)
+
+
+def run_jobs(jobs: list[Job], *, show_progress: bool = True, executor=None, cache=None,
+             imports=()) -> list[Result]:
+    """Run ``jobs`` and return one :class:`Result` per job, in the order of ``jobs``.
+
+    ``executor``: ``None`` (serial, in this process), an executor of :mod:`proofs_check.executor`
+    (the caller closes it), or a ``--scheduler`` string (``"local:N"`` or an address; started and
+    closed here). ``cache``: a :class:`proofs_check.cache.VerdictCache` or ``None``; a job whose key
+    is stored is not run (its result says ``cached`` and when it was computed), a computed verdict
+    is stored. ``imports``: extra claim modules the workers import (names or ``.py`` paths).
+
+    A claim that declares shards is split: each shard is a task (shared by the jobs that need the
+    same shard, cached as its own entry), and once all are in, one combine task gives the verdict,
+    the same arithmetic as :meth:`Claim.run` in one process. A job whose task raised, or whose
+    worker died, comes back as an ``error`` result; the other jobs go on. Ctrl-C cancels the
+    outstanding tasks (nothing is written for them) and re-raises."""
+    from .executor import SerialExecutor, make_executor
+
+    imports = tuple(imports or ())
+    own = executor is None or isinstance(executor, str)
+    if executor is None:
+        executor = SerialExecutor()
+    elif isinstance(executor, str):
+        executor = make_executor(scheduler=executor)
+    results: list[Result | None] = [None] * len(jobs)
+    bar = None
+    if show_progress and jobs:
+        try:
+            from tqdm import tqdm
+            bar = tqdm(total=len(jobs), desc="checks", file=sys.stderr, leave=False,
+                       dynamic_ncols=True)
+        except ImportError:  # pragma: no cover
+            bar = None
+    shards: dict[int, dict] = {}          # job index -> {"keys", "res", "left", "secs"}
+    waiting: dict[str, list] = {}         # shard id -> [(job index, shard index)]
+
+    def finish(i: int, r: Result) -> None:
+        if results[i] is not None:
+            return
+        results[i] = r
+        if cache is not None and not r.cached and r.verdict.status in core.STATUSES:
+            cache.put(r.job, r.verdict, r.computed_at)
+        if bar is not None:
+            bar.set_postfix_str(r.job.label)
+            bar.update(1)
+
+    def shard_done(i: int, s: int, arrays: dict, secs: float) -> None:
+        st = shards[i]
+        if results[i] is not None or st["res"][s] is not None:
+            return
+        st["res"][s] = arrays
+        st["secs"] += secs
+        st["left"] -= 1
+        if st["left"] == 0:
+            executor.submit(_task_combine, jobs[i], st["res"], st["secs"], st["imports"],
+                            tag=("combine", i))
+
+    try:
+        for i, job in enumerate(jobs):
+            c = job.claim
+            # what a worker imports for this job: the extra modules, then the claim's own module
+            mod = c.fn.__module__
+            job_imports = imports + (() if mod in imports or mod.startswith("tv_extra_") else (mod,))
+            if not c.decided_at(job.budget):
+                finish(i, run_job(job))   # skipped, nothing runs
+                continue
+            if cache is not None:
+                hit = cache.get(job)
+                if hit is not None:
+                    finish(i, Result(job, hit[0], cached=True, computed_at=hit[1]))
+                    continue
+            try:
+                keys = c.shard_keys(job.budget, job.seed, job.mutation)
+            except Exception as e:
+                finish(i, _error_result(job, f"shards() raised {type(e).__name__}: {e}",
+                                        traceback.format_exc()))
+                continue
+            if keys is None:
+                executor.submit(_task_job, job, job_imports, tag=("job", i))
+                continue
+            shards[i] = {"keys": keys, "res": [None] * len(keys), "left": len(keys), "secs": 0.0,
+                         "imports": job_imports}
+            if not keys:
+                executor.submit(_task_combine, job, [], 0.0, job_imports, tag=("combine", i))
+            for s, k in enumerate(keys):
+                sid = _shard_id(c.id, job.budget, k)
+                hit = cache.get_shard(c, job.budget, k) if cache is not None else None
+                if hit is not None:
+                    shard_done(i, s, hit[0], hit[1])
+                elif sid in waiting:
+                    waiting[sid].append((i, s))
+                else:
+                    waiting[sid] = [(i, s)]
+                    executor.submit(_task_shard, c.id, job.budget, k, job_imports,
+                                    tag=("shard", sid, c.id, job.budget, k))
+        while executor.pending():
+            tag, ok, value = executor.next_done()
+            if tag[0] in ("job", "combine"):
+                i = tag[1]
+                finish(i, value if ok else _error_result(
+                    jobs[i], f"worker failed: {type(value).__name__}: {value}"))
+                continue
+            _, sid, cid, budget, k = tag
+            if ok and value[0] == "ok":
+                if cache is not None:
+                    cache.put_shard(core.get_claim(cid), budget, k, value[1], value[2])
+                for i, s in waiting.pop(sid, []):
+                    shard_done(i, s, value[1], value[2])
+            else:
+                if ok:
+                    msg, tb, secs = value[1], value[3], value[2]
+                else:
+                    msg, tb, secs = f"worker failed on shard {k!r}: {type(value).__name__}: {value}", None, 0.0
+                for i, _s in waiting.pop(sid, []):
+                    finish(i, _error_result(jobs[i], msg, tb, secs))
+    except KeyboardInterrupt:
+        executor.cancel_all()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+        if own:
+            executor.close()
+    return results
 
 
 def all_as_recorded(results: list[Result], strict: bool = False) -> bool:
@@ -176,12 +361,13 @@ def results_json(results: list[Result], budget: str, seed: int) -> dict:
 
 
 def draw_figures(modules, out_dir, formats, budget, seed, results=None, show_progress=True,
-                 errors=None):
+                 errors=None, executor=None, cache=None):
     """Draw every figure of ``modules`` into ``out_dir``; runs the claims a figure needs when
     ``results`` does not already hold them. Returns {figure name: [paths]}.
 
     With an ``errors`` dict, a figure that fails is recorded there (name -> message) and the others
-    are still drawn; without it the exception propagates."""
+    are still drawn; without it the exception propagates. ``executor`` and ``cache`` are passed to
+    :func:`run_jobs` for the claims run here."""
     import figures as figs
 
     data = {r.job.claim_id: r.verdict.arrays for r in (results or [])
@@ -190,7 +376,7 @@ def draw_figures(modules, out_dir, formats, budget, seed, results=None, show_pro
     for f in progress(figs.all_figures(modules), "figures", show_progress):
         try:
             need = [Job(cid, None, budget, seed) for cid in f.claims if cid not in data]
-            for r in run_jobs(need, show_progress=False):
+            for r in run_jobs(need, show_progress=False, executor=executor, cache=cache):
                 if r.verdict.status == "error":
                     raise RuntimeError(f"claim {r.job.claim_id} raised: {r.verdict.message}")
                 data[r.job.claim_id] = r.verdict.arrays
