@@ -1,11 +1,11 @@
-"""Training throughput of ``numerics/transformer.py`` on CPU (issue 5, Performance).
+"""Training throughput of ``numerics/transformer.py`` on CPU.
 
-Setting (the issue's): 1 layer, 4 heads, width 64 (and 256), batch 128 of 1-10 digit additions in
+Setting: 1 layer, 4 heads, width 64 (and 256), batch 128 of 1-10 digit additions in
 the position-coupling format padded to 35 tokens, AdamW, float32, 2 threads. One training step is
 forward + backward + AdamW update (the batch sampling and random start offsets run inside the same
 jitted ``lax.scan``, see ``numerics.arith_train.make_trainer``).
 
-Reference, recorded in the issue (not measured here unless ``--official`` is given): the official
+Reference, recorded from an earlier measurement (not measured here unless ``--official`` is given): the official
 PyTorch model (HanseulJo/position-coupling, ``CustomT5DecoderOnly``) ran about 22 steps/s
 (about 99,000 padded tokens/s) at width 64 and about 3.1 steps/s at width 256 on a quiet 2-core
 machine. With ``--official PATH`` (a checkout of that repository, and torch + transformers
@@ -30,7 +30,7 @@ import subprocess
 import sys
 import time
 
-REFERENCE = {64: 22.0, 256: 3.1}      # steps/s of the official model, recorded in issue 5
+REFERENCE = {64: 22.0, 256: 3.1}      # steps/s of the official model, an earlier measurement
 T_PAD = 35
 BATCH = 128
 

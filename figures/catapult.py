@@ -1,5 +1,7 @@
-"""Figures for Phunyaphibarn, Lee, Wang, Zhang, Yun, *Large catapults in momentum GD with warmup*
-(arXiv:2311.15051). Each draws the measured curves beside the Jury stability edge 2(1+beta)/eta (brief B.2)."""
+"""Figures for Phunyaphibarn, Lee, Wang, Zhang, Yun, *Large Catapults in Momentum Gradient Descent with
+Warmup: An Empirical Study* (arXiv:2311.15051). The settings drawn are ours (docs/papers/catapult.md).
+Each draws the measured curves beside the Jury stability edge 2(1+beta)/eta
+(docs/papers/catapult.md#jury-thresholds)."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +10,7 @@ from matplotlib.colors import TwoSlopeNorm
 from figures import figure
 from figures.style import new
 
-EDGE = "stability edge S = 2(1+β)/η (Jury, brief B.2)"
+EDGE = "stability edge S = 2(1+β)/η (Jury conditions, derived)"
 
 
 def _norm(S, eta, beta):
@@ -18,8 +20,8 @@ def _norm(S, eta, beta):
 @figure("catapult_toy_traces", title="Toy T (xy)^2/2: loss and normalised sharpness, GD vs heavy ball",
         claims=("catapult.catapult_signature",))
 def toy_traces(data):
-    """Toy T of brief B.4 at rho = 1.05, eta = 0.01 [N]: loss and S eta/(2(1+beta)) against step for GD, heavy
-    ball (beta = 0.9, the paper's eq. (1) [V-abs]) and heavy ball with a 50-step linear warm-up."""
+    """Toy T of docs/papers/catapult.md#toy-t at rho = 1.05, eta = 0.01 (observed in our runs): loss and S eta/(2(1+beta)) against step for GD, heavy
+    ball (beta = 0.9, the paper's eq. (1) (confirmed from the paper's abstract)) and heavy ball with a 50-step linear warm-up."""
     a = data["catapult.catapult_signature"]
     eta, beta = float(a["eta"]), float(a["beta"])
     runs = [("GD (β = 0)", a["gd_loss"], a["gd_S"], 0.0, "C0"),
@@ -45,7 +47,7 @@ def toy_traces(data):
 @figure("catapult_diagonal_traces", title="Linear diagonal network: loss and normalised sharpness",
         claims=("catapult.diagonal_network",))
 def diagonal_traces(data):
-    """Linear diagonal network of brief B.5 [N] (n = 40, d = 100, 5-sparse w*, u = v = 1, eta = 0.1): GD with a
+    """Linear diagonal network of docs/papers/catapult.md#diagonal-network; observed in our runs (n = 40, d = 100, 5-sparse w*, u = v = 1, eta = 0.1): GD with a
     50-step warm-up, heavy ball (beta = 0.9) without and with the warm-up. Sharpness from the dense Hessian
     (every 25 steps up to 1000, and at the end)."""
     a = data["catapult.diagonal_network"]
@@ -77,8 +79,8 @@ def diagonal_traces(data):
 @figure("catapult_heatmap", title="Toy T: final S_inf / (2(1+beta)/eta) over (rho, beta)",
         claims=("catapult.toy_monotone",))
 def heatmap(data):
-    """S_inf/thr on toy T (brief B.4 [N]) over the initial ratio rho = S_0/thr and the momentum beta, eta = 0.01;
-    blank cells diverged; '*' marks runs that collapse onto the other arm of minimisers {y = 0} (sharpness x^2). Right: the same against rho per beta, with GD's reflection rule 2 - rho [N]."""
+    """S_inf/thr on toy T (docs/papers/catapult.md#toy-t; observed in our runs) over the initial ratio rho = S_0/thr and the momentum beta, eta = 0.01;
+    blank cells diverged; '*' marks runs that collapse onto the other arm of minimisers {y = 0} (sharpness x^2). Right: the same against rho per beta, with GD's reflection rule 2 - rho (observed in our runs)."""
     a = data["catapult.toy_monotone"]
     rho, beta, Z = np.asarray(a["rho"]), np.asarray(a["beta"]), np.asarray(a["S_over_thr"], dtype=float)
     Z = np.where(np.isfinite(Z), Z, np.nan)
@@ -100,7 +102,7 @@ def heatmap(data):
     ax.grid(False)
     fig.colorbar(im, ax=ax, label="S_∞ / (2(1+β)/η)  (1 = stability edge)")
     rr = np.linspace(rho.min(), rho.max(), 50)
-    bx.plot(rr, 2 - rr, "k--", lw=1, label="GD reflection rule 2 − ρ (brief B.4)")
+    bx.plot(rr, 2 - rr, "k--", lw=1, label="GD reflection rule 2 − ρ (observed, ours)")
     for j, b in enumerate(beta[::max(1, len(beta) // 6)]):
         jj = list(beta).index(b)
         bx.plot(rho, Z[:, jj], "o-", ms=3, color=f"C{j}", label=f"β = {b:g}")
@@ -114,8 +116,8 @@ def heatmap(data):
 @figure("catapult_stage_portrait", title="Self-stabilisation stage model: phase portrait, beta = 0 and 0.9",
         claims=("catapult.stage_model",))
 def stage_portrait(data):
-    """Stage model of brief B.3: Damian et al.'s map (beta = 0) [R: from memory] and the momentum variant
-    (beta = 0.9) [R: derived here], eta = 0.01, alpha = 0.01, b_s = 1, from x_0 = 1e-3, y_0 = 0. The coordinate y
+    """Stage model of docs/papers/catapult.md#stage-model: Damian et al.'s map (beta = 0) (recalled, not confirmed) and the momentum variant
+    (beta = 0.9, ours, derived here), eta = 0.01, alpha = 0.01, b_s = 1, from x_0 = 1e-3, y_0 = 0. The coordinate y
     is the sharpness minus the optimiser's edge; the dashed line y = 0 is the edge."""
     a = data["catapult.stage_model"]
     fig, axes = new(1, 3, size=(4.2, 3.8))

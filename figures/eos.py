@@ -1,6 +1,6 @@
-"""Figures of the Edge-of-Stability slice (Song & Yun, arXiv:2307.04204; brief A.7).
+"""Figures of the Edge-of-Stability slice (Song & Yun, arXiv:2307.04204; docs/papers/eos.md#figures).
 
-All diagrams use the brief's canonical coordinates (p horizontal, q = 2/(eta ||grad f||^2) vertical), so
+All diagrams use our canonical coordinates (p horizontal, q = 2/(eta ||grad f||^2) vertical), so
 trajectories and the bifurcation curve q = r(p) share one picture.
 """
 from __future__ import annotations
@@ -35,7 +35,7 @@ def pq_trajectories(data):
             ax.plot(P[b], Q[b], marks[b % len(marks)], ms=2.6, mfc="none", mew=0.6, color=cols[b],
                     alpha=0.8, label=f"GD, $q_0$={Q[b, 0]:.2f}", zorder=6 - b * 0.1)
         pmax = min(float(np.abs(P).max()) * 1.05, 2.6)
-        _branch(ax, "logcosh", pmax, "branch $q=r(p)=\\tanh(p)/p$ [R]")
+        _branch(ax, "logcosh", pmax, "branch $q=r(p)=\\tanh(p)/p$ (our reconstruction)")
         ax.axhline(1.0, color="k", ls=":", lw=1, label="flip point $q=1$ ($S=2/\\eta$)")
         ax.set_xlim(-pmax, pmax)
         ax.set_ylim(min(0.45, float(Q.min()) - 0.02), 1.1)
@@ -76,7 +76,7 @@ def sharpness(data):
                 label=f"$q_0$={b_['q'][b, 0]:.2f} ($S_0$={S[b, 0]:.1f}: large $|p_0|$)")
     ax.set_xscale("log")
     ax.set_xlim(t[1], t[-1])
-    ax.axhline(2 / eta, color="k", ls="--", lw=1.2, label="$2/\\eta$ (paper: $S\\to 2/\\eta$ [V-abs])")
+    ax.axhline(2 / eta, color="k", ls="--", lw=1.2, label="$2/\\eta$ (paper: $S\\to 2/\\eta$; confirmed from the paper's abstract)")
     ax.set_ylabel("sharpness $\\lambda_{\\max}(\\nabla^2 L)$")
     ax.set_xlabel(f"GD step t (sharpness every {k} steps)")
     ax.set_title(f"EoS inits ($q_0<1$), linear net d=10, m=20, y=0, $\\eta$={eta:g}")
@@ -104,10 +104,10 @@ def orbit_diagram(data):
         qb = np.linspace(0.3, 0.999, 300)
         ph = np.array([te.rhat(loss, float(x)) for x in qb])
         kw = dict(color="0.6", lw=4, alpha=0.7, zorder=4)
-        ax.plot(ph, qb, **kw, label="period-2 branch $q=r(p)$ [R/D]")
+        ax.plot(ph, qb, **kw, label="period-2 branch $q=r(p)$ (our reconstruction, derived here)")
         ax.plot(-ph, qb, **kw)
         ax.axhline(float(te.flip_point(loss)), color="C3", ls="--", lw=1,
-                   label="flip bifurcation $q=1$ [D]")
+                   label="flip bifurcation $q=1$ (derived here)")
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     return fig
 
@@ -126,10 +126,10 @@ def tanh_neuron(data):
     st = qb > qc
     for sgn in (1, -1):
         ax.plot(sgn * uh[st], qb[st], color="0.55", lw=4, alpha=0.7,
-                label="stable branch $q=r_\\sigma(u)$ [R/D]" if sgn == 1 else None, zorder=4)
+                label="stable branch $q=r_\\sigma(u)$ (our reconstruction, derived here)" if sgn == 1 else None, zorder=4)
         ax.plot(sgn * uh[~st], qb[~st], color="k", lw=1.2, ls="--",
                 label="unstable branch ($q<q_c$)" if sgn == 1 else None, zorder=5)
-    ax.axhline(qc, color="C3", lw=1, ls="-.", label=f"$q_c$={qc:.6f} ($u_c$={uc:.6f}) [R/D]")
+    ax.axhline(qc, color="C3", lw=1, ls="-.", label=f"$q_c$={qc:.6f} ($u_c$={uc:.6f}) (our reconstruction, derived here)")
     ax.axhline(1.0, color="C2", ls=":", lw=1, label="flip point $q=1$")
     ax.plot(np.abs(np.array([te.rhat_sigma(float(x)) for x in a["q"]])), a["q"], "s", mfc="none",
             color="C1", ms=6, label="claim's test points $q_c\\pm\\delta$", zorder=6)

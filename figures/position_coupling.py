@@ -81,14 +81,14 @@ def capacity_vs_d(data):
     fig, ax = new(size=(5.6, 3.8))
     d = np.arange(21, 50)
     ax.step(d, [th.capacity_of_d(int(x)) for x in d], where="post", color="C0",
-            label=r"addition (Thm 5.1): $n \leq 2^{\lfloor (d-17)/2\rfloor}-2$ [D]")
+            label=r"addition (Thm 5.1): $n \leq 2^{\lfloor (d-17)/2\rfloor}-2$ (derived here)")
     # the split the claim measures: P1 = P2 + 1, d = 19 + 2 P1 + 2 P2 = 21 + 4 P2
     dm = np.arange(29, 50)
     p2 = (dm - 21) // 4
     ax.step(dm, [tmo.count_capacity(int(q)) for q in p2], where="post", color="C1",
-            label=r"scratchpad (Thm 4.1): operands $\leq 2^{P_2}-1$, $P_1=P_2+1$ [D]")
+            label=r"scratchpad (Thm 4.1): operands $\leq 2^{P_2}-1$, $P_1=P_2+1$ (derived here)")
     ax.step(dm, [tmo.length_capacity(int(q) + 1, 2) for q in p2], where="post", color="C2",
-            ls="--", label=r"scratchpad: digits at 2 operands (width $\leq 2^{P_1}-2$) [D]")
+            ls="--", label=r"scratchpad: digits at 2 operands (width $\leq 2^{P_1}-2$) (derived here)")
     P, n, ok = np.asarray(a["P"]), np.asarray(a["n"]), np.asarray(a["exact"]).astype(bool)
     for i, p in enumerate(sorted(set(P.tolist()))):
         sel = (P == p) & ok
@@ -120,7 +120,7 @@ def leak_vs_M(data):
         ax.plot(M[sel][o], dev[sel][o], "o-", color=f"C{i}",
                 label=f"measured max |w - exact|, P = {int(p)} (N = {int(N[sel][0])})")
         ax.plot(M[sel][o], bound[sel][o], "--", color=f"C{i}",
-                label=f"bound N e^(-2M) [D], N = {int(N[sel][0])}")
+                label=f"bound N e^(-2M) (derived here), N = {int(N[sel][0])}")
     ax.set_yscale("log")
     ax.set_xlabel("softmax hardness M (scores are multiples of M)")
     ax.set_ylabel("max deviation from the exact fraction")

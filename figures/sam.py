@@ -14,7 +14,9 @@ from theory import sam as ts
 
 @figure("sam_xy_trajectories", title="SAM vs GD on f(x, y) = (xy - 1)^2 (paper Fig. 1 setting)")
 def xy_trajectories(data):
-    """Paper Fig. 1 setting [V-abs: the function; E: our run]: SAM (eta = rho = 0.05) from (2, 0.6) drifts along
+    """The paper's Figure 1 function (xy - 1)^2 (confirmed from a reproducibility report's Figure 1 caption,
+    not from the abstract; the start point (2, 0.6) and eta = rho = 0.05 are ours, measured here,
+    docs/papers/sam.md#figure-1-function): SAM from (2, 0.6) drifts along
     the minimizer hyperbola xy = 1 to the flattest minimizer (1, 1), where the Hessian's nonzero eigenvalue
     2(x^2 + y^2) is smallest (= 4); GD stops at the nearest minimizer."""
     eta, rho, T = 0.05, 0.05, 20000
@@ -48,8 +50,8 @@ def xy_trajectories(data):
 @figure("sam_rate", title="Deterministic SAM, strongly convex: f(x_T) - f* = Theta~(1/T^2)",
         claims=("sam.rate_1_over_T2",))
 def rate(data):
-    """f(x_T) - f* vs T (log-log) for f = 0.5(x1^2 + 0.1 x2^2), rho = 0.1, the recalled step schedule [R]; with
-    the 1/T^2 reference (paper's order [V-abs]), the derived D2 bound [D] and the L1 cycle value [D]."""
+    """f(x_T) - f* vs T (log-log) for f = 0.5(x1^2 + 0.1 x2^2), rho = 0.1, the recalled step schedule (recalled, not confirmed); with
+    the 1/T^2 reference (paper's order; confirmed from the paper's abstract), the derived D2 bound (derived here) and the L1 cycle value (derived here)."""
     a = data["sam.rate_1_over_T2"]
     T, gap, bound, eta = (np.asarray(a[k]) for k in ("T", "gap", "bound", "eta"))
     fig, ax = new(size=(5.6, 4.0))
@@ -68,8 +70,8 @@ def rate(data):
 @figure("sam_stochastic_floor", title="Stochastic SAM floor ~ (lam/2) rho^2 (2p-1)^2",
         claims=("sam.stochastic_floor",))
 def stochastic_floor(data):
-    """Extrapolated (eta -> 0) floor of E f - f* for n-SAM and m-SAM on (lam/2)x^2 with skewed noise (brief A.3.3),
-    against the derived floor (lam/2) rho^2 (2p-1)^2 [D] and a slope-2 line (the paper's O(rho^2), [V-abs])."""
+    """Extrapolated (eta -> 0) floor of E f - f* for n-SAM and m-SAM on (lam/2)x^2 with skewed noise (docs/papers/sam.md#l3-stochastic-floor),
+    against the derived floor (lam/2) rho^2 (2p-1)^2 (derived here) and a slope-2 line (the paper's O(rho^2), (confirmed from the paper's abstract))."""
     a = data["sam.stochastic_floor"]
     rho, fn, fm, pred = (np.asarray(a[k]) for k in ("rho", "floor_n", "floor_m", "pred"))
     fig, ax = new(size=(5.4, 4.0))
@@ -88,7 +90,7 @@ def stochastic_floor(data):
 
 @figure("sam_stuck_point", title="Deterministic SAM stuck at a non-stationary point", claims=("sam.stuck_point",))
 def stuck_point(data):
-    """The cosine example of brief A.3.2 (L2) [D]: SAM from the basin converges to x = -rho, where the ascent
+    """The cosine example of docs/papers/sam.md#l2-stuck-point, L2, derived here: SAM from the basin converges to x = -rho, where the ascent
     lands on the minimum y = 0; ||grad f||^2 stays at 4 beta^2 rho^2/(9 pi^2) for every eta in (0, 1/beta]."""
     a = data["sam.stuck_point"]
     beta, rho = float(a["beta"]), float(a["rho"])

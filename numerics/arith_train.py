@@ -6,11 +6,11 @@ Transformers Can Length-Generalize in Both Operand Length and Count* (ICLR 2025,
 §5 (multi-operand addition with a cumulative-sum scratchpad and bi-level coupling).
 
 Data come from :mod:`numerics.arithmetic` (the shared formats and coupled IDs). The recipe
-follows the official repository (HanseulJo/position-coupling) where the brief confirms
-it [V-code]: loss on the response tokens only (EOS included), a fixed training pool of examples
+follows the official code (HanseulJo/position-coupling at b9cad94) where it is confirmed from
+that code: loss on the response tokens only (EOS included), a fixed training pool of examples
 written with start ID 1 and shifted by a fresh uniformly random offset per example and step (so
 every row of every position table is trained), test with start 1, teacher-forced exact match of
-the whole response. Model size, steps and lengths are CPU-sized choices of this toolkit [E].
+the whole response. Model size, steps and lengths are CPU-sized choices of this toolkit (measured here).
 
 Public API
 ----------
@@ -64,7 +64,7 @@ class Recipe:
                     (arXiv:2410.15787 §3, scratchpad unless ``scratchpad=False``).
     positions       ``"coupled"``, ``"nope"``, ``"ape"`` or ``"shuffled"`` (see module docstring).
     scratchpad      multi-operand only: cumulative-sum scratchpad with bi-level IDs (True) or the
-                    plain zero-padded sum with one coupled level (False, the baseline of §1.3).
+                    plain zero-padded sum with one coupled level (False, the papers' baseline).
     train_digits    (min, max) operand length in training, sampled uniformly per operand.
     train_operands  (min, max) operand count (multi-operand only; addition uses 2).
     max_position    largest ID of the level-1 table (digits); ``max_position2`` for level 2.
@@ -152,7 +152,7 @@ def sample_operands(recipe: Recipe, rng: np.random.Generator, digits=None, opera
     """One problem's operands. In training (``digits`` None) lengths are uniform in
     ``train_digits`` per operand (multi-operand: the repository's 'partially uniform' rule, all
     operands share one length with probability 1/2); each number is uniform among numbers of its
-    length (leading digit 1-9, a 1-digit number may be 0) [V-code]."""
+    length (leading digit 1-9, a 1-digit number may be 0) (confirmed from the official code)."""
     if recipe.task == "addition":
         m = 2
     else:
@@ -294,7 +294,7 @@ def train(recipe: Recipe, seed: int = 0, *, chunk: int = 100, time_limit: float 
 
     Every step draws ``batch`` examples from a pool of ``pool_size`` (start-1) examples and a fresh
     random start per example and level; AdamW (b1 0.9, b2 0.98, gradient clip) with linear
-    warm-up and cosine decay to ``min_lr_ratio * lr`` (the repository's recipe shape [V-code], our
+    warm-up and cosine decay to ``min_lr_ratio * lr`` (the repository's recipe shape (confirmed from the official code), our
     constants). Steps run in jitted ``lax.scan`` chunks of ``chunk``. ``time_limit`` (seconds)
     stops early after a chunk (recorded in the history as ``steps_done``).
     Returns ``(params, cfg, history)``; history has ``loss`` per step, ``steps_done``, ``seconds``.

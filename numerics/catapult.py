@@ -1,4 +1,5 @@
-"""Simulations for *Large catapults in momentum GD with warmup* (Phunyaphibarn et al., arXiv:2311.15051).
+"""Simulations for *Large Catapults in Momentum Gradient Descent with Warmup: An Empirical Study*
+(Phunyaphibarn et al., arXiv:2311.15051).
 
 Everything runs in float64 under ``jax.lax.scan`` and is vmapped over instances; nothing here knows a
 stability threshold (thresholds live in :mod:`theory.catapult`, the claims put the two together).
@@ -10,15 +11,16 @@ stability threshold (thresholds live in :mod:`theory.catapult`, the claims put t
   rate *after* the buffer, ``w_{t+1} = w_t - eta_t (g_t + beta b_{t-1})``: identical for a constant learning
   rate, different while ``eta_t`` changes (warm-up). Both are available (``convention="paper"`` or
   ``"optax_sgd"``), plus the EMA convention ``m <- beta m + (1 - beta) g, w <- w - eta m`` (``"ema"``).
-  Nesterov (brief B.2: ``y_t = w_t + beta (w_t - w_{t-1}), w_{t+1} = y_t - eta grad L(y_t)``) is
+  Nesterov (docs/papers/catapult.md#jury-thresholds: ``y_t = w_t + beta (w_t - w_{t-1}), w_{t+1} = y_t - eta grad L(y_t)``) is
   ``trace(beta, nesterov=True)``; its iterates are the look-ahead points ``y_t``.
 * Schedules (:func:`lr_schedule`): constant or linear warm-up (optax schedules).
-* Models: the toy ``L(x, y) = (x y)^2 / 2`` (brief B.4, toy T); the linear diagonal network
-  ``f(x) = <u * v, x>`` with ``L = mean((f - y)^2)/2`` (brief B.5; n = 40, d = 100, 5-sparse ``w*``, init
-  ``u = v = 1``); a small tanh MLP on synthetic 10-class data (the brief's negative result, B.5 caveat).
+* Models: the toy ``L(x, y) = (x y)^2 / 2`` (docs/papers/catapult.md#toy-t, toy T); the linear diagonal network
+  ``f(x) = <u * v, x>`` with ``L = mean((f - y)^2)/2`` (docs/papers/catapult.md#diagonal-network; n = 40, d = 100, 5-sparse ``w*``, init
+  ``u = v = 1``); a small tanh MLP on synthetic 10-class data (our negative result,
+  docs/papers/catapult.md#tanh-mlp). These settings are ours, not the paper's.
 * Measurements: dense-Hessian sharpness along a trajectory, the normalised sharpness ``S eta / (2(1+beta))``,
   the spectral radius of one optimiser step (Jacobian of the optax update on a quadratic), and the
-  self-stabilisation stage model (brief B.3) simulated from its update equations.
+  self-stabilisation stage model (docs/papers/catapult.md#stage-model) simulated from its update equations.
 """
 from __future__ import annotations
 
@@ -63,7 +65,7 @@ def lr_schedule(eta, warmup: int = 0):
 
 
 def momentum_optimizer(schedule, beta, method: str = "heavy_ball", convention: str = "paper"):
-    """optax transformation of GD, heavy ball (PHB, paper eq. (1)) or Nesterov (brief B.2) with momentum
+    """optax transformation of GD, heavy ball (PHB, paper eq. (1)) or Nesterov (docs/papers/catapult.md#jury-thresholds) with momentum
     ``beta`` and learning-rate schedule ``schedule`` (a float or an optax schedule).
 
     ``convention``: ``"paper"`` = ``chain(scale_by_learning_rate, trace(beta))`` (exactly eq. (1) also for a
@@ -127,7 +129,7 @@ def train_batch(loss_fn, w0, data, eta, beta, **kw):
 
 # ----------------------------------------------------------------------------------------- models
 def toy_loss(w, data=None):
-    """Toy T of the brief (B.4): ``L(x, y) = (x y)^2 / 2`` with ``w = (x, y)``. The minimisers are ``{x = 0}``
+    """Toy T of docs/papers/catapult.md#toy-t: ``L(x, y) = (x y)^2 / 2`` with ``w = (x, y)``. The minimisers are ``{x = 0}``
     (and ``{y = 0}``), and the sharpness at ``(0, y)`` is ``y^2``."""
     return 0.5 * (w[0] * w[1]) ** 2
 
@@ -142,7 +144,7 @@ def toy_sharpness(w):
 
 
 def diagonal_network_data(seed: int, n: int = 40, d: int = 100, k: int = 5):
-    """Sparse regression data of brief B.5: ``X ~ N(0, 1)^{n x d}``, ``w*`` with ``k`` nonzeros of +-1 at random
+    """Sparse regression data of docs/papers/catapult.md#diagonal-network: ``X ~ N(0, 1)^{n x d}``, ``w*`` with ``k`` nonzeros of +-1 at random
     positions, ``y = X w*``. Returns ``{"X", "y", "w_star"}`` (float64), all from ``PRNGKey(seed)``."""
     if not (n >= 1 and d >= 1 and 1 <= k <= d):
         raise ValueError(f"need n >= 1, d >= 1 and 1 <= k <= d; got n={n}, d={d}, k={k}")
@@ -155,12 +157,12 @@ def diagonal_network_data(seed: int, n: int = 40, d: int = 100, k: int = 5):
 
 
 def diagonal_network_init(d: int = 100, scale: float = 1.0):
-    """Initialisation ``u = v = scale * 1`` (brief B.5: scale alpha = 1) as the flat vector ``(u, v)``."""
+    """Initialisation ``u = v = scale * 1`` (docs/papers/catapult.md#diagonal-network: scale alpha = 1) as the flat vector ``(u, v)``."""
     return jnp.full(2 * d, float(scale), dtype=jnp.float64)
 
 
 def diagonal_network_loss(theta, data):
-    """Linear diagonal network (the model class of v3, brief B.5): ``f(x) = <u * v, x>``, loss
+    """Linear diagonal network (the model class of v3, docs/papers/catapult.md#diagonal-network): ``f(x) = <u * v, x>``, loss
     ``L(u, v) = mean_i (f(x_i) - y_i)^2 / 2`` with ``theta = (u, v)``."""
     d = data["X"].shape[1]
     u, v = theta[:d], theta[d:]
@@ -169,7 +171,7 @@ def diagonal_network_loss(theta, data):
 
 
 def mlp_data(seed: int, n: int = 256, d: int = 64, classes: int = 10, noise: float = 1.0):
-    """Synthetic stand-in for the brief's sklearn-digits set (B.5 caveat): ``n`` points in ``d`` dimensions,
+    """Synthetic stand-in for the sklearn-digits set of a scratch run (docs/papers/catapult.md#tanh-mlp): ``n`` points in ``d`` dimensions,
     balanced classes with means ``N(0, I)`` and within-class noise ``noise * N(0, I)``, features scaled by
     ``1/sqrt(d)`` per unit; targets are one-hot (MSE). Returns ``{"X", "Y"}``."""
     km, kx, kc = jax.random.split(jax.random.PRNGKey(seed), 3)
@@ -213,8 +215,8 @@ def mlp_init(seed: int, widths: tuple):
 
 # ----------------------------------------------------------------------------------- measurements
 def normalised_sharpness(S, eta, beta):
-    """``S eta / (2 (1 + beta))``: sharpness divided by the heavy-ball edge ``2(1 + beta)/eta`` (brief B.1
-    working definition of a large catapult: the final value ends well under 1)."""
+    """``S eta / (2 (1 + beta))``: sharpness divided by the heavy-ball edge ``2(1 + beta)/eta`` (our working definition of a large catapult,
+    docs/papers/catapult.md#large-catapult: the final value ends well under 1)."""
     return jnp.asarray(S) * eta / (2.0 * (1.0 + jnp.asarray(beta)))
 
 
@@ -267,8 +269,8 @@ def _step_jacobian(method, convention):
 
 # ------------------------------------------------------------------------------------ stage model
 def stage_model_step(x, y, x_prev, y_prev, eta, alpha, b_s, beta):
-    """One step of the self-stabilisation stage model (brief B.3; Damian, Nichani & Lee 2023 for beta = 0
-    [R from memory], momentum variant [R]), written from its update equations:
+    """One step of the self-stabilisation stage model (docs/papers/catapult.md#stage-model; Damian, Nichani & Lee 2023 for beta = 0
+    (recalled, not confirmed), momentum variant (our reconstruction)), written from its update equations:
 
     ``x_{t+1} = -(1 + beta + eta y_t) x_t - beta x_{t-1}``,
     ``y_{t+1} = y_t + eta (alpha - b_s x_t^2 / 2) + beta (y_t - y_{t-1})``,

@@ -1,7 +1,8 @@
 """Full-parameter GD simulations for the Edge-of-Stability slice (arXiv:2307.04204, Song & Yun 2023).
 
-The models are the paper's (brief A.1 [V-abs]: two-layer linear network and single neuron on one data
-point) and the slides' toy l(xy); the measurements are the brief's reparameterisation (A.2 [R]):
+The model classes are the paper's (confirmed from the paper's abstract: a two-layer linear network and a
+single neuron, each on one data point; the exact single-neuron model is ours) and the slides' toy l(xy);
+the measurements are our reparameterisation (docs/papers/eos.md#canonical-reparameterisation):
 
 * residual p_t = f(x; theta_t) - y,
 * q_t = 2 / (eta ||grad_theta f(x; theta_t)||^2), by autodiff of the model output,
@@ -45,14 +46,14 @@ ACTIVATIONS = {"tanh": jnp.tanh}
 
 
 def loss_fn(name: str):
-    """The scalar loss l(p) named ``name`` (brief A.2 library)."""
+    """The scalar loss l(p) named ``name`` (the loss library of docs/papers/eos.md#canonical-reparameterisation)."""
     if name not in LOSSES:
         raise ValueError(f"loss must be one of {tuple(LOSSES)}, got {name!r}")
     return LOSSES[name]
 
 
 def linear_net_output(theta, x, m: int, d: int):
-    """f(x; U, v) = v^T U x for the flat parameter theta = (vec U (m*d), v (m)) (brief A.3)."""
+    """f(x; U, v) = v^T U x for the flat parameter theta = (vec U (m*d), v (m)) (docs/papers/eos.md#exact-reduction)."""
     U = theta[: m * d].reshape(m, d)
     v = theta[m * d:]
     # written with elementwise products and sums (not matmuls): under vmap, XLA-CPU fuses these, while
@@ -69,7 +70,7 @@ def init_linear_net(key, m: int, d: int, scale_U: float, scale_v: float, n: int 
 
 
 def imbalanced_init(key, m: int, d: int, D: float, eps: float = 1e-3, n: int = 1):
-    """Imbalanced initialisation of brief A.3: ||v_0||^2 = D (random direction), U_0 = eps N(0,1) ~ 0,
+    """Imbalanced initialisation of docs/papers/eos.md#exact-reduction: ||v_0||^2 = D (random direction), U_0 = eps N(0,1) ~ 0,
     so that the gradient-flow invariant ||v||^2 - ||Ux||^2 is ~D."""
     if D < 0:
         raise ValueError(f"D must be >= 0 (D = ||v||^2 - ||Ux||^2 at init), got {D}")
@@ -182,7 +183,7 @@ def _gd_linear(theta0s, etas, x, ys, m, d, loss, steps, sharp_every, record_thet
 
 def gd_linear_net(theta0s, etas, x, y, *, m: int, d: int, loss: str = "logcosh", steps: int = 200,
                   sharp_every: int | None = None, record_theta: bool = False) -> dict:
-    """GD on L(U, v) = l(v^T U x - y) for a batch of (initialisation, step size) pairs (brief A.3).
+    """GD on L(U, v) = l(v^T U x - y) for a batch of (initialisation, step size) pairs (docs/papers/eos.md#exact-reduction).
 
     theta0s (B, m*d + m) flat initialisations (see :func:`init_linear_net`), etas (B,) or scalar step
     sizes eta, x (d,) the data point, y scalar or (B,) targets. Returns numpy arrays: ``p`` and ``q``
@@ -207,7 +208,7 @@ def gd_linear_net(theta0s, etas, x, y, *, m: int, d: int, loss: str = "logcosh",
 
 def gd_toy(xy0, etas, *, loss: str = "logcosh", steps: int = 200, sharp_every: int | None = None,
            record_theta: bool = False) -> dict:
-    """GD on the slides' toy L(x, y) = l(xy) (brief A.1 [V-slides]): the linear net with m = d = 1,
+    """GD on the slides' toy L(x, y) = l(xy) (docs/papers/eos.md#what-the-paper-states; confirmed from the NeurIPS slides): the linear net with m = d = 1,
     input 1 and target 0. ``xy0`` (B, 2) rows (x_0, y_0). Same outputs as :func:`gd_linear_net`."""
     xy0 = jnp.atleast_2d(jnp.asarray(xy0, dtype=jnp.float64))
     if xy0.shape[1] != 2:
@@ -226,7 +227,7 @@ def _gd_neuron(uv0, etas, act, steps, sharp_every):
 
 def gd_neuron(uv0, etas, *, activation: str = "tanh", steps: int = 200,
               sharp_every: int | None = None) -> dict:
-    """GD on the single neuron L(u, v) = (v sigma(u))^2 / 2 (x = 1, target 0, squared loss; brief A.4 [R]).
+    """GD on the single neuron L(u, v) = (v sigma(u))^2 / 2 (x = 1, target 0, squared loss; docs/papers/eos.md#single-neuron-model; our reconstruction).
 
     ``uv0`` (B, 2) rows (u_0, v_0). Returns ``theta`` (B, steps+1, 2) (columns u, v), ``p`` = f, ``q`` =
     2/(eta ||grad f||^2) and the Hessian ``sharpness`` as in :func:`gd_linear_net`."""
@@ -271,8 +272,9 @@ def _orbits(lrs, p0, loss, n_iter, n_keep):
 def scalar_gd_orbits(loss: str, lrs, *, p0: float = 0.3, n_iter: int = 2000, n_keep: int = 64):
     """Attractor of 1-D GD z <- z - lr * l'(z) for each step size in ``lrs`` (one jitted vmapped scan).
 
-    With lr = 2/q this is the canonical map g_q(p) = p - (2/q) l'(p) of brief A.2 (orbit diagram, A.7 iii);
-    with ``loss="neuron_tanh"`` (l = tanh(u)^2/2) it is the single neuron's u-map at frozen v (A.4, A.7 iv).
+    With lr = 2/q this is the canonical map g_q(p) = p - (2/q) l'(p) of docs/papers/eos.md#canonical-reparameterisation (the orbit diagram);
+    with ``loss="neuron_tanh"`` (l = tanh(u)^2/2) it is the single neuron's u-map at frozen v
+    (docs/papers/eos.md#single-neuron-model).
     Returns (len(lrs), n_keep): the last ``n_keep`` of ``n_iter`` iterates."""
     _scalar_loss(loss)
     if not 0 < n_keep <= n_iter:

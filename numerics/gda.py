@@ -159,7 +159,8 @@ def quadratic_f(A, B, C):
 
 
 def three_block(kappa_x, kappa_y, kappa_xy, mu=1.0):
-    """The brief's Sim-GDA lower-bound family (brief B.5, [D/E]): three decoupled scalar blocks
+    """Our Sim-GDA lower-bound family (ours, derived and measured here: docs/papers/gda.md#three-block-family):
+    three decoupled scalar blocks
     (a, b, c) = (L_x, 0, L_y), (mu, 0, mu), (mu, L_xy, mu) with mu_x = mu_y = mu,
     L_x = kappa_x mu, L_y = kappa_y mu, L_xy = kappa_xy mu. Returns arrays a, b, c of length 3."""
     if kappa_x < 1 or kappa_y < 1 or kappa_xy < 0:
@@ -390,8 +391,8 @@ def hitting_early(alpha, beta, gamma, delta, a, b, c, x0, y0, eps, n_steps, div=
 # --------------------------------------------------------------------------- official instances
 def official_instance(seed_init, seed_func, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y):
     """The instance of the official code (HanseulJo/Alex-GDA, ``quadratic-extensive``) for the
-    seeds (seed_init, seed_func), reproduced from facts about its generator (brief B.5, Part C,
-    [V-code]; our own code): NumPy's legacy RNG seeded with seed_init draws x_0, y_0 ~ 2 N(0, I);
+    seeds (seed_init, seed_func), reproduced from facts about its generator (confirmed from the official code at 752f36c; our own
+    code): NumPy's legacy RNG seeded with seed_init draws x_0, y_0 ~ 2 N(0, I);
     seeded with seed_func it draws Gaussian d_x x d_x and d_y x d_y matrices whose QR factors are
     the rotations U, V, then A's interior spectrum ~ U(mu_x, L_x), C's interior spectrum ALSO
     ~ U(mu_x, L_x) (the official typo), and B's diagonal [L_xy, L_xy, U(mu_xy, L_xy)...] when

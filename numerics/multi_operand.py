@@ -1,11 +1,11 @@
 """Explicit 1-layer, 4-head Transformer for multi-operand addition with a scratchpad and bi-level
 position coupling (Cho et al., ICLR 2025, arXiv:2410.15787, Theorem 4.1).
 
-Paper (B): "there exists a 1-layer decoder-only Transformer with embedding dimension
-d = O(log m + log n) that perfectly solves integer addition with up to m summands of n digits,
-using scratchpad & bi-level Position Coupling" [V-poster]. The formal statement, head count and
-weights were not available; this 4-head construction is the toolkit's own [D] (brief
-``papers/arithmetic_transformers.md`` §2.5), on the format of :func:`numerics.arithmetic.
+Paper (B), Theorem 4.1 (confirmed from the authors' poster, informal form): a 1-layer decoder-only
+Transformer with the scratchpad and bi-level position coupling, of embedding dimension
+d = O(log m + log n), adds up to m operands of n digits exactly. Its head count and constants are not
+confirmed; this 4-head construction and its capacities are the toolkit's own, derived here
+(docs/papers/multi_operand.md#scratchpad-construction), on the format of :func:`numerics.arithmetic.
 multi_operand_addition` (repo numbering): ``A_1+...+A_m=rev(S_0)>rev(S_1)>...>rev(S_m) EOS``.
 
 Residual layout (d = 19 + 2 P1 + 2 P2): NUM, IS_BOS, FULL_ONES, PRE_SUM, PRE_CARRY, PRE_END,
@@ -97,7 +97,7 @@ def build(P1: int, P2: int, M: float | None = None, *, max_positions: tuple[int,
           sum_scale: float = 3.0, carry_scale: float = 3.0,
           next_thresholds: tuple[float, float] = (0.36, 0.47),
           end_thresholds: tuple[float, float] = (0.5, 0.9)) -> MultiConstruction:
-    """The 1-layer, 4-head scratchpad adder (Theorem 4.1 of arXiv:2410.15787, construction [D]).
+    """The 1-layer, 4-head scratchpad adder (Theorem 4.1 of arXiv:2410.15787, construction; derived here).
 
     P1, P2         code lengths of the digit level and the operand level (d = 19 + 2 P1 + 2 P2).
     M              softmax hardness (default :func:`default_M`).

@@ -2,9 +2,9 @@
 
 Paper: H. Cho et al., *Position Coupling*, NeurIPS 2024, arXiv:2405.20671, Theorem 5.1: a depth-1,
 two-head decoder-only Transformer with coupled positions solves addition for operands of length
-exponential in the embedding dimension d. The paper's appendix matrices were not available, so the
-weights here are this toolkit's own [D] (brief ``papers/arithmetic_transformers.md`` §2.2); they
-follow the paper's named layout [V-cap]: NUM, IS_BOS, FULL_ONES, PRE_SUM, PRE_CARRY, PRE_EOS,
+exponential in the embedding dimension d (its capacity 2^floor((d-17)/2) - 2 confirmed from the paper's
+text). The paper's appendix matrices were not used, so the weights here are this toolkit's own, derived
+here (docs/papers/position_coupling.md#addition-construction); they follow the paper's named layout: NUM, IS_BOS, FULL_ONES, PRE_SUM, PRE_CARRY, PRE_EOS,
 SUM (10), IS_EOS, POS_1 (P), POS_2 (P), so ``d = 17 + 2P``.
 
 Mechanism (repo numbering, ID step ``delta = +1``; paper numbering ``delta = -1``):
@@ -92,7 +92,7 @@ class ResidualSpace:
 
 
 def binary_code(p, P: int) -> np.ndarray:
-    """v(p) in {-1,+1}^P: bit b of ``p mod 2^P`` mapped to +1 (set) or -1 (clear) (brief §2.2).
+    """v(p) in {-1,+1}^P: bit b of ``p mod 2^P`` mapped to +1 (set) or -1 (clear) (docs/papers/position_coupling.md#addition-construction).
 
     Distinct codes satisfy <v(p), v(p')> <= P - 2 and <v(p), v(p)> = P. ``p`` may be an array."""
     if P < 1:

@@ -105,7 +105,7 @@ def run_batch(grad, params, x0, eta, rho, T: int, method: str = "sam"):
 def trajectory_stats(f, grad, params, x0, eta, rho, T: int, method: str = "sam"):
     """``(f(x_t), ||grad f(x_t)||^2)`` for t = 0..T on one instance (two arrays of shape (T+1,)).
 
-    These are the quantities of the per-step descent inequalities D1/D2 (brief A.2.3)."""
+    These are the quantities of the per-step descent inequalities D1/D2 (docs/papers/sam.md#d1-d4-descent-bounds)."""
     xs = run(grad, params, x0, eta, rho, T, method)
     fs = jax.vmap(lambda x: f(params, x))(xs)
     gs = jax.vmap(lambda x: jnp.sum(grad(params, x) ** 2))(xs)
@@ -114,7 +114,7 @@ def trajectory_stats(f, grad, params, x0, eta, rho, T: int, method: str = "sam")
 
 # ---------------------------------------------------------------------------------------- stochastic
 def skewed_noise(key, shape, p, s1, s2):
-    """Zero-mean two-point noise xi = +s1 w.p. p, -s2 w.p. 1-p (brief A.3.3; mean zero iff p*s1 = (1-p)*s2)."""
+    """Zero-mean two-point noise xi = +s1 w.p. p, -s2 w.p. 1-p (docs/papers/sam.md#l3-stochastic-floor; mean zero iff p*s1 = (1-p)*s2)."""
     u = jax.random.uniform(key, shape)
     return jnp.where(u < p, s1, -s2)
 
@@ -123,7 +123,7 @@ def skewed_noise(key, shape, p, s1, s2):
 def stochastic_sam_tail_mean(key, lam, rho, eta, p, s1, s2, T: int, tail: int, n_chains: int,
                              mode: str = "n", x0=0.0):
     """Stochastic SAM on f(x) = (lam/2) x^2 with stochastic gradients lam*x + xi, xi from
-    :func:`skewed_noise` (brief A.3.3 (L3); Si & Yun's stochastic SAM, brief A.1).
+    :func:`skewed_noise` (docs/papers/sam.md#l3-stochastic-floor; L3; Si & Yun's stochastic SAM, docs/papers/sam.md#algorithms).
 
     ``mode="n"``: n-SAM, the descent gradient uses an independent sample xi'_t; ``mode="m"``: m-SAM,
     the same sample xi_t for ascent and descent. The ascent is normalized, which in one dimension is
@@ -177,7 +177,7 @@ _cos_grad = jax.grad(_cos_f, argnums=1)
 
 
 def cosine_sum_problem(seed: int, n_instances: int, d: int = 5, m: int = 8, c: float = 0.1) -> Problem:
-    """Random smooth nonconvex functions f(x) = sum_i a_i cos(w_i^T x) + (c/2)||x||^2 (brief A.4 item 5).
+    """Random smooth nonconvex functions f(x) = sum_i a_i cos(w_i^T x) + (c/2)||x||^2 (an instance family of ours, docs/papers/sam.md#what-we-check).
 
     a_i ~ N(0,1), w_i ~ N(0, I_d), drawn from ``numpy.random.default_rng(seed)``. Smoothness
     beta = sum_i |a_i| ||w_i||^2 + c (an upper bound on ||Hessian||) and lower bound f_lb = -sum_i |a_i|."""
@@ -200,7 +200,7 @@ _logistic_grad = jax.grad(_logistic_f, argnums=1)
 
 def logistic_problem(seed: int, n_instances: int, n: int = 50, d: int = 5, mu: float = 0.0) -> Problem:
     """L2-regularized logistic regression f(x) = (1/n) sum log(1 + exp(-y_i z_i^T x)) + (mu/2)||x||^2
-    on Gaussian features with labels from a noisy random teacher (brief A.4 item 1), drawn from
+    on Gaussian features with labels from a noisy random teacher (ours, docs/papers/sam.md#what-we-check), drawn from
     ``numpy.random.default_rng(seed)``. Smoothness beta = ||Z||_2^2 / (4n) + mu; lower bound f_lb = 0."""
     rng = np.random.default_rng(seed)
     Z = rng.standard_normal((n_instances, n, d))
@@ -248,7 +248,7 @@ def _stuck_f(params, x):
 
 
 stuck_cosine = (_stuck_f, jax.grad(_stuck_f, argnums=1))
-"""(f, grad) of the stuck-point example f(x) = -(4 beta rho^2/(9 pi^2)) cos(3 pi x/(2 rho)) (brief A.3.2),
+"""(f, grad) of the stuck-point example f(x) = -(4 beta rho^2/(9 pi^2)) cos(3 pi x/(2 rho)) (docs/papers/sam.md#l2-stuck-point),
 ``params = (beta, rho)``; x has shape (1,)."""
 
 
@@ -269,7 +269,7 @@ square_wave_curvature = (_sq_wave_f, _sq_wave_grad)
 """(f, grad) of the 4rho-periodic function whose curvature is the square wave f'' = -beta on
 |z| < rho, +beta on rho < z < 3 rho (z = x mod 4 rho). It is beta-smooth, nonconvex, bounded below by 0.
 From x_0 = -rho SAM is stuck (y = 0 is a stationary point) with |f'(x_0)| = beta*rho, which makes the
-per-step inequality D1 hold with equality (our construction, brief A.2.3). ``params = (beta, rho)``."""
+per-step inequality D1 hold with equality (our construction, docs/papers/sam.md#d1-d4-descent-bounds). ``params = (beta, rho)``."""
 
 
 def _xy_f(params, z):

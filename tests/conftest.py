@@ -21,7 +21,7 @@ def demo_registry(monkeypatch):
     @claim(id="plasticity.demo_ok", paper="2306.10711", theorem="Demo 1", statement="x <= 1",
            source="derived", mutations=("bound_halved",))
     def demo_ok(budget, seed, mutation):
-        """Demo claim [D]."""
+        """Demo claim (derived here)."""
         runs.append(("plasticity.demo_ok", mutation))
         bound = 0.5 if mutation == "bound_halved" else 1.0
         x = 0.75

@@ -23,7 +23,7 @@ def test_both_training_claims_registered():
                                             "position_coupling.length_generalization"]
     for c in CLAIMS:
         assert c.mutations and c.source == "empirical"
-        assert "[V-poster" in c.doc and "[E]" in c.doc
+        assert "confirmed from the authors' poster" in c.doc and "measured here" in c.doc
 
 
 # each claim at the fast budget, and each mutated twin refuted (proofs_check.testing)
@@ -32,7 +32,7 @@ test_claim, test_mutated_twin = claim_tests(CLAIMS)
 
 # ------------------------------------------------------------------ data pipeline
 
-def test_encode_reproduces_the_brief_examples():
+def test_encode_reproduces_the_printed_examples():
     t, ids, m = encode(Recipe(), [653, 49])
     assert fmt.decode(t) == ["[EOS]"] + list("653+049=2070") + ["[EOS]"]
     assert ids.tolist() == [[0, 4, 3, 2, 1, 4, 3, 2, 1, 2, 3, 4, 5, 0]]

@@ -1,7 +1,7 @@
 """Data formats and coupled position IDs of arXiv:2405.20671 (A) and arXiv:2410.15787 (B).
 
-The printed examples are the brief's (papers/arithmetic_transformers.md §1), which match the
-authors' posters and the official repository token for token [V-poster, V-code].
+The printed examples (653+49, 57+48+96, 37x925) match the authors' posters and the official code
+(HanseulJo/position-coupling at b9cad94) token for token (docs/papers/position_coupling.md#formats).
 """
 import numpy as np
 import pytest

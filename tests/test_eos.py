@@ -1,4 +1,4 @@
-"""Tests of the Edge-of-Stability slice (Song & Yun, arXiv:2307.04204; brief ``papers/dynamics.md`` part A)."""
+"""Tests of the Edge-of-Stability slice (Song & Yun, arXiv:2307.04204; docs/papers/eos.md)."""
 import numpy as np
 import pytest
 import sympy as sp
@@ -26,7 +26,7 @@ def test_registered():
 test_claim, test_mutated_twin = claim_tests(CLAIMS)
 
 
-# ------------------------------------------------------------------ closed forms (brief A.6.1)
+# ------------------------------------------------------------------ closed forms (docs/papers/eos.md#what-we-check)
 p, q = te.p, te.q
 
 
@@ -49,20 +49,20 @@ def test_g_map_and_flip(name):
     assert te.flip_point(name) == 1
 
 
-def test_linear_net_map_matches_brief():
+def test_linear_net_map_matches_stated_form():
     eta, y = te.eta, te.y
     for name in te.LOSSES:
         pn, qn = te.linear_net_map_expr(name)
         g = sp.diff(te.loss_expr(name), p)
-        brief_p = p - 2 / q * g + eta**2 * g**2 * (p + y)
-        brief_inv_q = (1 + eta**2 * g**2) / q - 2 * eta**2 * g * (p + y)
-        f1 = sp.lambdify((p, q, eta, y), pn - brief_p)
-        f2 = sp.lambdify((p, q, eta, y), 1 / qn - brief_inv_q)
+        stated_p = p - 2 / q * g + eta**2 * g**2 * (p + y)
+        stated_inv_q = (1 + eta**2 * g**2) / q - 2 * eta**2 * g * (p + y)
+        f1 = sp.lambdify((p, q, eta, y), pn - stated_p)
+        f2 = sp.lambdify((p, q, eta, y), 1 / qn - stated_inv_q)
         for args in [(0.3, 0.8, 0.1, 3.0), (-1.7, 1.3, 0.05, -2.0), (2.5, 0.4, 0.2, 0.0)]:
             assert abs(f1(*args)) < 1e-12 and abs(f2(*args)) < 1e-12
 
 
-def test_branch_multipliers_match_brief():
+def test_branch_multipliers_match_stated_forms():
     assert _num_eq(te.branch_multiplier_expr("logcosh"), 1 - 4 * p / sp.sinh(2 * p))
     assert _num_eq(te.branch_multiplier_expr("sqrt"), (p**2 - 1) / (p**2 + 1))
     assert _num_eq(te.elasticity_expr("logcosh"), 2 * p / sp.sinh(2 * p) - 1)
@@ -91,7 +91,7 @@ def test_tanh_critical_point():
     assert abs(te.neuron_branch_multiplier(uc) - 1.0) < 1e-8
 
 
-def test_neuron_map_matches_brief():
+def test_neuron_map_matches_stated_form():
     un, qn = te.neuron_map_expr()
     u, eta = te.u, te.eta
     f = sp.lambdify((u, q, eta), (un - u * (1 - 2 / q * te.r_sigma_expr()),

@@ -1,5 +1,5 @@
 """Tests of the GDA slice (arXiv:2402.10475): claims at the fast budget, their mutated twins,
-closed forms against the brief's values, and property tests over random instances."""
+closed forms against our values, and property tests over random instances."""
 import math
 
 import jax
@@ -34,10 +34,10 @@ test_claim, test_mutated_twin = claim_tests(CLAIMS)
 lam, p, g, d = tg.lam, tg.p, tg.gamma, tg.delta
 
 
-def test_charpoly_matches_brief_closed_form():
-    brief = (lam**3 + (g * d * p - 2) * lam**2 + (1 + (g + d) * p - 2 * g * d * p) * lam
+def test_charpoly_matches_stated_closed_form():
+    stated = (lam**3 + (g * d * p - 2) * lam**2 + (1 + (g + d) * p - 2 * g * d * p) * lam
              + (1 - g) * (1 - d) * p)
-    assert sp.expand(tg.bilinear_charpoly().as_expr() - brief) == 0
+    assert sp.expand(tg.bilinear_charpoly().as_expr() - stated) == 0
     # symmetric under gamma <-> delta
     e = tg.bilinear_charpoly().as_expr()
     assert sp.expand(e - e.subs({g: d, d: g}, simultaneous=True)) == 0
@@ -67,7 +67,7 @@ def test_alt_invariant_form_and_am_gm():
 
 
 def test_spectral_radius_known_values():
-    # Alex (2,1), alpha = beta = 1: rho = sqrt(1 - p) (brief B.4: 0.97468, 0.83666, 0.44721)
+    # Alex (2,1), alpha = beta = 1: rho = sqrt(1 - p) (docs/papers/gda.md#bilinear-spectra: 0.97468, 0.83666, 0.44721)
     for q, want in ((0.05, 0.97468), (0.3, 0.83666), (0.8, 0.44721)):
         r = tg.spectral_radius("alex", 1.0, 1.0, 2.0, 1.0, sigma=math.sqrt(q))
         assert isinstance(r, float) and r == pytest.approx(want, abs=1e-5)
@@ -99,8 +99,8 @@ def test_complexity_table_values():
 
 
 # ----------------------------------------------------------------------------- numerics
-def test_sim_lower_family_matches_brief_table():
-    # brief B.5: best-tuned Sim 1/(1 - rho) = 14.8, 106, 906 for kappa_xy = 3, 10, 30
+def test_sim_lower_family_matches_recorded_table():
+    # docs/papers/gda.md#three-block-family: best-tuned Sim 1/(1 - rho) = 14.8, 106, 906 for kappa_xy = 3, 10, 30
     for kxy_, want in ((3, 14.8), (10, 106), (30, 906)):
         a, b, c = ng.three_block(10, 10, kxy_)
         rho, _, _ = ng.tune_steps("sim", a, b, c)
@@ -136,7 +136,7 @@ def test_random_quadratic_constants_attained():
 
 
 def test_sdp_uniform_template_guard():
-    """Brief B.6 regression guard at a small grid: affine-in-sigma certifies, constant fails."""
+    """docs/papers/gda.md#lyapunov-certificates regression guard at a small grid: affine-in-sigma certifies, constant fails."""
     Mf = lambda s: np.asarray(tg.block_iteration_matrix("alex", 1.0, 1.0, [[0.0]], [[s]], [[0.0]], 2.0, 1.0))
     sig = np.linspace(0.3, 1.0, 8)
     aff = sdp.uniform_rate(Mf, sig, (lambda s: 1.0, lambda s: s), tol=1e-4)

@@ -1,5 +1,5 @@
-"""Multi-operand addition with scratchpad and bi-level coupling (arXiv:2410.15787): claim 3 of
-issue 5 with its mutated twins, the derived capacities (theory.multi_operand) and properties of the
+"""Multi-operand addition with scratchpad and bi-level coupling (arXiv:2410.15787): the construction
+claim with its mutated twins, the derived capacities (theory.multi_operand) and properties of the
 4-head construction."""
 import numpy as np
 import pytest

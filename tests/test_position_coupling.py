@@ -1,4 +1,4 @@
-"""Position coupling (arXiv:2405.20671): claims 1, 2 and 4 of issue 5 with their mutated twins, the
+"""Position coupling (arXiv:2405.20671): the construction claims with their mutated twins, the
 construction's closed forms (theory.position_coupling) and properties of the hand-built weights."""
 import jax
 import numpy as np
@@ -28,7 +28,7 @@ def test_capacity_and_dimension():
     assert str(th.capacity_expr()) == "2**P - 2"
     assert [th.capacity(P) for P in (5, 8, 10)] == [30, 254, 1022]
     assert th.embedding_dim(10) == 37 and th.code_length(37) == 10
-    # the recalled form of Theorem 5.1 [R]: n <= 2^{floor((d-17)/2)} - 2 for d >= 21
+    # the recalled form of Theorem 5.1 (recalled, not confirmed): n <= 2^{floor((d-17)/2)} - 2 for d >= 21
     for d in range(21, 45):
         assert th.capacity_of_d(d) == 2 ** ((d - 17) // 2) - 2
     with pytest.raises(ValueError, match="d must be >= 21"):
@@ -41,9 +41,13 @@ def test_leak_bound_and_hardness():
     import sympy as sp
     assert sp.simplify(th.leak_bound_expr() - th.N * sp.exp(-2 * th.M)) == 0
     assert th.tolerance_expr() == sp.Rational(1, 204)            # 0.15 / 30.6
-    # M = ln(204 N)/2; the brief measured exactness at P = 8 from M = 4 (sufficient here: 5.98)
+    # M = ln(204 N)/2; a scratch run measured exactness at P = 8 from M = 4 (sufficient here: 5.98)
     assert th.hardness_needed(100) == pytest.approx(0.5 * np.log(204 * 100))
     assert 5.9 < th.hardness_for_capacity(8) < 6.1
+    # the paper's condition M >= (1/2) log N + 3 implies the derived one: the difference is 3 - ln(204)/2
+    assert th.hardness_paper(100) == pytest.approx(0.5 * np.log(100) + 3)
+    assert float(th.paper_hardness_slack()) == pytest.approx(3 - 0.5 * np.log(204))
+    assert all(th.hardness_paper(n) > th.hardness_needed(n) for n in (2, 95, 10 ** 6))
     with pytest.raises(ValueError, match="M must be > 0"):
         th.leak_bound(10, 0.0)
 

@@ -1,5 +1,5 @@
 """Tests of the SAM slice (Si & Yun, arXiv:2306.09850): the claims at the fast budget, their mutated twins,
-closed forms against known values (brief papers/opt_sam_gda.md part A), and property tests."""
+closed forms against known values (docs/papers/sam.md), and property tests."""
 import math
 
 import jax.numpy as jnp
@@ -48,12 +48,12 @@ def test_limit_cycle_amplitude_acceptance():
 
 
 def test_limit_cycle_known_values():
-    # brief A.4 item 2: 0.0052632 at eta = 0.1 and 0.1 at eta = 1 (lam = 1, rho = 0.1)
+    # docs/papers/sam.md#what-we-check item 2: 0.0052632 at eta = 0.1 and 0.1 at eta = 1 (lam = 1, rho = 0.1)
     assert ts.limit_cycle_amplitude(0.1, 1.0, 0.1) == pytest.approx(0.0052632, abs=1e-7)
     assert ts.limit_cycle_amplitude(1.0, 1.0, 0.1) == pytest.approx(0.1, rel=1e-14)
 
 
-def test_limit_cycle_derivation_matches_brief_closed_form():
+def test_limit_cycle_derivation_matches_stated_closed_form():
     expr = ts.limit_cycle_amplitude_expr()
     assert sp.simplify(expr - ts.eta * ts.lam * ts.rho / (2 - ts.eta * ts.lam)) == 0
     assert ts.limit_cycle_condition_expr() == sp.Interval.open(0, 2)
@@ -61,21 +61,21 @@ def test_limit_cycle_derivation_matches_brief_closed_form():
 
 def test_stuck_point_closed_form():
     assert sp.simplify(ts.stuck_point_gradient_sq_expr() - 4 * ts.beta ** 2 * ts.rho ** 2 / (9 * sp.pi ** 2)) == 0
-    assert ts.stuck_point_gradient_sq(1.0, 1.0) == pytest.approx(0.045031637, rel=1e-8)  # brief: ~0.045
+    assert ts.stuck_point_gradient_sq(1.0, 1.0) == pytest.approx(0.045031637, rel=1e-8)  # recorded: ~0.045
     with pytest.raises(ValueError, match="rho"):
         ts.stuck_point_gradient_sq(1.0, 0.0)
 
 
 def test_stochastic_floor_closed_form():
     assert sp.simplify(ts.stochastic_floor_expr() - ts.lam / 2 * ts.rho ** 2 * (2 * ts.p - 1) ** 2) == 0
-    assert ts.stochastic_floor(1.0, 0.2, 0.25) == pytest.approx(0.005)           # brief A.3.3
-    assert ts.stochastic_floor(1.0, 0.2, 0.02) == pytest.approx(0.0184, abs=1e-4)  # brief: 0.0184
+    assert ts.stochastic_floor(1.0, 0.2, 0.25) == pytest.approx(0.005)           # docs/papers/sam.md#l3-stochastic-floor
+    assert ts.stochastic_floor(1.0, 0.2, 0.02) == pytest.approx(0.0184, abs=1e-4)  # recorded: 0.0184
     with pytest.raises(ValueError, match="p must satisfy"):
         ts.stochastic_floor(1.0, 0.2, 1.5)
 
 
-def test_stochastic_gap_reproduces_brief_n_sam_numbers():
-    # brief A.3.3: n-SAM tail averages 0.0847 / 0.0281 / 0.0127 / 0.0073 at eta = 0.1 / 0.03 / 0.01 / 0.003
+def test_stochastic_gap_reproduces_recorded_n_sam_numbers():
+    # docs/papers/sam.md#l3-stochastic-floor: n-SAM tail averages 0.0847 / 0.0281 / 0.0127 / 0.0073 at eta = 0.1 / 0.03 / 0.01 / 0.003
     V = 3.0 + 0.2 ** 2 * (1 - 0.5 ** 2)
     for eta, want in [(0.1, 0.0847), (0.03, 0.0281), (0.01, 0.0127), (0.003, 0.0073)]:
         assert ts.stochastic_gap(eta, 1.0, 0.2, 0.25, V) == pytest.approx(want, rel=0.03)
@@ -89,7 +89,7 @@ def test_usam_threshold_and_rate():
 
 
 def test_derived_bounds_values_and_conditions():
-    assert ts.d2_step_constant(0.5, 1.0, 0.1) == pytest.approx(1.25e-3)       # brief PART D
+    assert ts.d2_step_constant(0.5, 1.0, 0.1) == pytest.approx(1.25e-3)       # docs/papers/sam.md#pep-certificate-of-d2
     assert ts.d1_step_constant(0.5, 1.0, 0.1) == pytest.approx(2.5e-3)
     assert ts.d4_step_bound_constants(0.1, 1.0, 0.1, 1.0) == pytest.approx((0.025, 0.75 * 0.1 * 0.01 + 0.015))
     for fn, args in [(ts.d1_step_constant, (1.5, 1.0, 0.1)), (ts.d2_step_constant, (1.1, 1.0, 0.1)),
@@ -105,7 +105,7 @@ def test_derived_bounds_values_and_conditions():
 
 
 def test_proof_steps_of_d1_d2_are_identities():
-    """The last algebraic step of D1/D2 (brief A.2.3): RHS - LHS equals a sum of nonnegative terms."""
+    """The last algebraic step of D1/D2 (docs/papers/sam.md#d1-d4-descent-bounds): RHS - LHS equals a sum of nonnegative terms."""
     for name, (gap, cert) in ts.proof_step_identities().items():
         assert sp.simplify(gap - cert) == 0, name
     # and a wrong constant (D2 with beta^3 eta^2 rho^2 / 4) is not an identity
@@ -130,8 +130,8 @@ def test_rate_table():
         ts.rate_value("nonconvex", T=10)
 
 
-def test_step_schedule_brief_values():
-    # brief A.4 item 3: eta_T for beta = 1, mu = 0.1, rho = 0.1, Delta = 0.55
+def test_step_schedule_recorded_values():
+    # docs/papers/sam.md#what-we-check item 3: eta_T for beta = 1, mu = 0.1, rho = 0.1, Delta = 0.55
     assert ts.strongly_convex_step_size(100, 1.0, 0.1, 0.1, 0.55) == pytest.approx(
         math.log(0.01 * 0.55 * 1e4 / 0.01) / 10)
     assert ts.strongly_convex_step_size(10, 1.0, 0.1, 0.1, 0.55) == 1.0
@@ -161,7 +161,7 @@ def test_xy_problem_sam_reaches_flattest_minimizer():
     f, grad = ns.xy_problem
     zs = np.asarray(ns.run(grad, 0.0, jnp.array([2.0, 0.6]), 0.05, 0.05, 20000, "sam"))
     assert np.allclose(zs[-2:].mean(0), [1.0, 1.0], atol=0.01)
-    # brief A.3.4: the two f values of the cycle are about 1.5e-4 and 1e-5
+    # docs/papers/sam.md#figure-1-function: the two f values of the cycle are about 1.5e-4 and 1e-5
     fv = sorted(float(f(0.0, z)) for z in zs[-2:])
     assert fv[0] == pytest.approx(1.0e-5, rel=0.05) and fv[1] == pytest.approx(1.5e-4, rel=0.05)
 
@@ -176,7 +176,7 @@ def test_stochastic_runner_rejects_bad_mode():
 @settings(max_examples=60, deadline=None)
 @given(eta_lam=st.floats(0.01, 1.99), rho=st.floats(1e-3, 10.0), lam=st.floats(0.1, 10.0))
 def test_amplitude_is_a_two_cycle_of_the_sam_map(eta_lam, rho, lam):
-    """The derived a* is a fixed point of the two-step SAM map (brief A.3.1), checked by iterating the map."""
+    """The derived a* is a fixed point of the two-step SAM map (docs/papers/sam.md#l1-limit-cycle), checked by iterating the map."""
     eta = eta_lam / lam
     a = ts.limit_cycle_amplitude(eta, lam, rho)
     x1 = a - eta * lam * (a + rho)

@@ -1,17 +1,19 @@
-"""Closed forms for *Large catapults in momentum gradient descent with warmup* (Phunyaphibarn, Lee, Wang, Zhang,
-Yun; arXiv:2311.15051; v3: *Gradient descent with Polyak's momentum finds flatter minima via large catapults*).
+"""Closed forms for *Large Catapults in Momentum Gradient Descent with Warmup: An Empirical Study*
+(Phunyaphibarn, Lee, Wang, Zhang, Yun; arXiv:2311.15051 v1/v2; v3 has a new title and drops warm-up).
 
 Every formula here is *derived* with sympy from an update equation, never typed in as a final answer; the
-closed forms quoted in the brief (``/work/shared/papers/dynamics.md``, part B) are what the tests compare against.
+closed forms stated in ``docs/papers/catapult.md`` are what the tests compare against.
 
-Source tags (kept in every docstring, as in the brief):
+What is the paper's and what is ours:
 
-* [V-abs]  the paper's optimiser, eq. (1): Polyak heavy ball (PHB) ``w_{t+1} = w_t - eta_t grad L(w_t)
-  + beta (w_t - w_{t-1})``, and its claim that PHB with a large learning rate (and warm-up) makes large
-  catapults and ends at flatter minima than GD, by amplifying/prolonging self-stabilisation.
-* [R]      reconstructed/derived in this toolkit: the Jury-condition thresholds (brief B.2), the EMA/PHB
-  conversion, the stage model of Damian, Nichani & Lee (ICLR 2023, arXiv:2209.15594; equations from
-  memory, medium confidence) and its momentum variant (brief B.3; the paper's own variant is not confirmed).
+* confirmed from the paper's abstract and its eq. (1): the optimiser, Polyak heavy ball (PHB)
+  ``w_{t+1} = w_t - eta_t grad L(w_t) + beta (w_t - w_{t-1})``, and the claim that PHB with a large
+  learning rate (and warm-up) makes large catapults and ends at flatter minima than GD, by amplifying
+  (v1) / prolonging (v3) self-stabilisation. Where eta_t sits under warm-up is recalled, not confirmed.
+* derived in this toolkit: the Jury-condition thresholds (docs/papers/catapult.md#jury-thresholds), the
+  EMA/PHB conversion, and the momentum variant of the stage model of Damian, Nichani & Lee (ICLR 2023,
+  arXiv:2209.15594; their equations recalled, not confirmed), docs/papers/catapult.md#stage-model. The
+  stage model is our extension of Damian et al., not the paper's theory.
 
 Symbols: ``eta`` learning rate, ``beta`` momentum (0 <= beta < 1), ``lam`` a Hessian eigenvalue (curvature of
 the quadratic ``L = lam w^2 / 2``), ``h = eta * lam``.
@@ -75,7 +77,7 @@ def _update_matrix(method: str):
 
     gd:             w_{t+1} = w_t - h w_t
     heavy_ball:     w_{t+1} = w_t - h w_t + beta (w_t - w_{t-1})                         (paper eq. (1))
-    nesterov:       y_t = w_t + beta (w_t - w_{t-1});  w_{t+1} = y_t - h y_t              (brief B.2)
+    nesterov:       y_t = w_t + beta (w_t - w_{t-1});  w_{t+1} = y_t - h y_t              (docs/papers/catapult.md#jury-thresholds)
     heavy_ball_ema: m_t = beta m_{t-1} + (1 - beta) lam w_t;  w_{t+1} = w_t - eta m_t; eliminating m
                     (eta m_{t-1} = w_{t-1} - w_t) gives w_{t+1} = w_t - (1-beta) h w_t + beta (w_t - w_{t-1}).
     """
@@ -99,9 +101,9 @@ def _update_matrix(method: str):
 @functools.lru_cache(maxsize=None)
 def characteristic_polynomial(method: str) -> sp.Poly:
     """Characteristic polynomial ``det(z I - M)`` of the optimiser's one-step map on ``L = lam w^2/2``
-    (brief B.2 [R]), as a monic sympy ``Poly`` in ``z`` with coefficients in ``h = eta lam`` and ``beta``.
+    (docs/papers/catapult.md#jury-thresholds; our reconstruction), as a monic sympy ``Poly`` in ``z`` with coefficients in ``h = eta lam`` and ``beta``.
 
-    Expected (brief B.2): GD ``z - (1 - h)``; heavy ball ``z^2 - (1 + beta - h) z + beta``; Nesterov
+    Expected (docs/papers/catapult.md#jury-thresholds): GD ``z - (1 - h)``; heavy ball ``z^2 - (1 + beta - h) z + beta``; Nesterov
     ``z^2 - (1 + beta)(1 - h) z + beta (1 - h)``.
     """
     _check_method(method)
@@ -129,7 +131,7 @@ def jury_conditions(method: str) -> tuple:
 @functools.lru_cache(maxsize=None)
 def critical_h(method: str) -> sp.Expr:
     """The stability threshold ``h* = eta lam*`` as a sympy expression in ``beta``, derived from the Jury
-    conditions (brief B.2 [R]): the stable set in ``h > 0`` is ``(0, h*)``.
+    conditions (docs/papers/catapult.md#jury-thresholds; our reconstruction): the stable set in ``h > 0`` is ``(0, h*)``.
 
     Derivation: every Jury expression is affine in ``h``. Each one that decreases in ``h`` gives an upper
     boundary ``h_i(beta)`` (its root); ones that increase give lower boundaries, which must be ``<= 0``
@@ -188,7 +190,7 @@ def _sign_definite_positive(expr, b) -> bool:
 
 
 def stability_threshold(method: str, eta: float, beta: float = 0.0) -> float:
-    """Largest stable sharpness ``lam* = h*(beta)/eta`` of ``method`` on a quadratic (brief B.2 [R], derived
+    """Largest stable sharpness ``lam* = h*(beta)/eta`` of ``method`` on a quadratic (docs/papers/catapult.md#jury-thresholds; our reconstruction, derived
     from the Jury conditions by :func:`critical_h`). Gradient descent on ``L = lam w^2/2`` with these updates
     is linearly stable iff ``0 < lam < lam*``.
 
@@ -211,7 +213,7 @@ def _critical_h_float(method):
 
 def spectral_radius(method: str, h_value: float, beta: float = 0.0) -> float:
     """Spectral radius (largest |root|) of :func:`characteristic_polynomial` at ``h = eta lam = h_value``
-    (brief B.2 [R]); the quadratic iteration is stable iff this is < 1. Roots are found by numpy."""
+    (docs/papers/catapult.md#jury-thresholds; our reconstruction); the quadratic iteration is stable iff this is < 1. Roots are found by numpy."""
     import numpy as np
 
     _check_method(method)
@@ -223,7 +225,7 @@ def spectral_radius(method: str, h_value: float, beta: float = 0.0) -> float:
 
 # --------------------------------------------------------------------------- momentum conventions
 def ema_heavy_ball_equivalence() -> sp.Expr:
-    """The symbolic identity behind the convention trap (brief B.2 [R]): with ``m_t = beta m_{t-1} +
+    """The symbolic identity behind the convention trap (docs/papers/catapult.md#jury-thresholds; our reconstruction): with ``m_t = beta m_{t-1} +
     (1 - beta) g_t`` and ``w_{t+1} = w_t - eta m_t``, eliminating ``m`` gives PHB
     ``w_{t+1} = w_t - eta (1 - beta) g_t + beta (w_t - w_{t-1})``. Returns the difference between the
     eliminated EMA update and that PHB update, which simplifies to 0 (checked in the tests)."""
@@ -236,22 +238,22 @@ def ema_heavy_ball_equivalence() -> sp.Expr:
 def ema_to_heavy_ball(eta: float, beta: float) -> float:
     """Learning rate of the PHB (paper eq. (1), PyTorch ``SGD(momentum=beta)``) run that equals EMA momentum
     ``m <- beta m + (1 - beta) g, w <- w - eta m`` with the same ``beta``: ``eta_PHB = eta (1 - beta)``
-    (brief B.2 [R]; identity :func:`ema_heavy_ball_equivalence`)."""
+    (docs/papers/catapult.md#jury-thresholds; our reconstruction; identity :func:`ema_heavy_ball_equivalence`)."""
     e, b = _check_eta(eta), _check_beta(beta)
     return e * (1.0 - b)
 
 
 def heavy_ball_to_ema(eta: float, beta: float) -> float:
     """Inverse of :func:`ema_to_heavy_ball`: the EMA learning rate ``eta / (1 - beta)`` equal to PHB with
-    learning rate ``eta`` and momentum ``beta`` (brief B.2 [R])."""
+    learning rate ``eta`` and momentum ``beta`` (docs/papers/catapult.md#jury-thresholds; our reconstruction)."""
     e, b = _check_eta(eta), _check_beta(beta)
     return e / (1.0 - b)
 
 
-# ------------------------------------------------------------------------------ stage model (B.3)
+# ------------------------------------------------------------------------------ stage model
 @functools.lru_cache(maxsize=None)
 def stage_model_map(momentum: bool = True):
-    """The self-stabilisation stage map, *derived* here from a cubic local model (brief B.3 [R]).
+    """The self-stabilisation stage map, *derived* here from a cubic local model (docs/papers/catapult.md#stage-model; our reconstruction).
 
     Local model around a reference point on the constrained trajectory, in the coordinates
     ``x`` (along the top Hessian eigenvector u) and ``z`` (along grad S / ||grad S||), with ``y = sqrt(b_s) z``:
@@ -264,8 +266,8 @@ def stage_model_map(momentum: bool = True):
     expressed in (x, y). Returns ``(x_next, y_next, symbols)`` where ``symbols`` is the dict of the sympy
     symbols used: ``x, y, x_prev, y_prev, eta, alpha, b_s, beta``.
 
-    Expected (brief B.3): GD (Damian et al. [R: from memory]) ``x' = -(1 + eta y) x``,
-    ``y' = y + eta (alpha - b_s x^2 / 2)``; momentum variant [R] ``x' = -(1 + beta + eta y) x - beta x_prev``,
+    Expected (docs/papers/catapult.md#stage-model): GD (Damian et al.; recalled, not confirmed) ``x' = -(1 + eta y) x``,
+    ``y' = y + eta (alpha - b_s x^2 / 2)``; momentum variant (our reconstruction) ``x' = -(1 + beta + eta y) x - beta x_prev``,
     ``y' = y + eta (alpha - b_s x^2/2) + beta (y - y_prev)``. With ``momentum=False`` beta is set to 0.
     """
     x, y, xp, yp = sp.symbols("x y x_prev y_prev", real=True)

@@ -1,15 +1,16 @@
 """Trajectory alignment at the Edge of Stability via bifurcation theory.
 
-Song & Yun, *Trajectory Alignment: Understanding the Edge of Stability via Bifurcation Theory*,
-arXiv:2307.04204 (NeurIPS 2023). The paper's full text was not reachable; this module implements the
-reconstruction of the implementation brief (``shared/papers/dynamics.md``, part A), whose tags are kept:
+Song & Yun, *Trajectory Alignment: Understanding the Edge of Stability Phenomenon via Bifurcation
+Theory*, arXiv:2307.04204 (NeurIPS 2023). The paper's two theorems were not available; this module
+implements this toolkit's reconstruction (docs/papers/eos.md):
 
-* [V-abs]  trajectories, once *canonically reparameterised*, align on one bifurcation diagram; the
-           results are proved for a two-layer linear network and a single-neuron network, each on a single
-           data point; sharpness -> 2/eta (paper's abstract / slides).
-* [R]      the reparameterisation p = f(x; theta) - y (residual), q = 2 / (eta ||grad_theta f||^2); the
-           1-D map g_q(p) = p (1 - 2 r(p)/q), r(p) = l'(p)/p; the exact 2-D (p, q) maps below; the tanh
-           neuron's critical point. These are the brief's reconstruction, derived here with sympy.
+* confirmed from the paper's abstract (and the NeurIPS slides): trajectories, once *canonically
+  reparameterised*, align on one bifurcation diagram; the results are proved for a two-layer linear
+  network and a single-neuron network, each on a single data point; sharpness -> 2/eta.
+* our reconstruction, derived here with sympy: the reparameterisation p = f(x; theta) - y (residual),
+  q = 2 / (eta ||grad_theta f||^2); the 1-D map g_q(p) = p (1 - 2 r(p)/q), r(p) = l'(p)/p; the exact
+  2-D (p, q) maps below; the single-neuron model and its critical point (the paper's exact
+  single-neuron model is not confirmed).
 
 Everything symbolic is *derived* from the GD update equations:
 
@@ -20,7 +21,7 @@ Everything symbolic is *derived* from the GD update equations:
   :func:`branch_stability_condition` are derived from g_q (multiplier at 0, period-2 condition
   g_q(p) = -p, derivative on the branch, |multiplier| < 1).
 * :func:`neuron_map_expr` derives the exact (u, q) map of the single neuron f = v sigma(u x), x = 1,
-  target 0, squared loss, with p := u and q := 2/(eta v^2) (brief A.4); :func:`tanh_critical_point` solves
+  target 0, squared loss, with p := u and q := 2/(eta v^2) (docs/papers/eos.md#single-neuron-model); :func:`tanh_critical_point` solves
   "elasticity of r_sigma = -1" for tanh.
 
 Float versions (``r``, ``rhat``, ``branch_multiplier``, ``linear_net_step``, ``neuron_step``) are
@@ -52,9 +53,9 @@ y = sp.Symbol("y", real=True)
 u = sp.Symbol("u", real=True)
 e = sp.Symbol("e", real=True)
 
-#: the loss library of the brief (A.2): even, C^2, l''(0) = 1
+#: the loss library of docs/papers/eos.md#canonical-reparameterisation: even, C^2, l''(0) = 1
 LOSSES = ("logcosh", "sqrt", "squared")
-#: activations of the single-neuron model (A.4): odd, sigma(0) = 0, sigma'(0) = 1
+#: activations of the single-neuron model (docs/papers/eos.md#single-neuron-model): odd, sigma(0) = 0, sigma'(0) = 1
 ACTIVATIONS = ("tanh",)
 
 
@@ -65,7 +66,7 @@ def _check_loss(name: str) -> str:
 
 
 def loss_expr(name: str) -> sp.Expr:
-    """The loss l(p) of the brief's library (arXiv:2307.04204, brief A.2 [R]): ``logcosh`` log cosh p,
+    """The loss l(p) of our loss library (docs/papers/eos.md#canonical-reparameterisation): ``logcosh`` log cosh p,
     ``sqrt`` sqrt(1 + p^2) - 1, ``squared`` p^2/2; each even with l''(0) = 1."""
     _check_loss(name)
     return {"logcosh": sp.log(sp.cosh(p)), "sqrt": sp.sqrt(1 + p**2) - 1,
@@ -79,7 +80,7 @@ def _dloss(name: str) -> sp.Expr:
 
 @functools.cache
 def r_expr(name: str) -> sp.Expr:
-    """r(p) = l'(p)/p, the bifurcation curve's profile (brief A.2 [R]); r is even with r(0) = 1."""
+    """r(p) = l'(p)/p, the bifurcation curve's profile (docs/papers/eos.md#canonical-reparameterisation; our reconstruction); r is even with r(0) = 1."""
     return sp.simplify(_dloss(name) / p)
 
 
@@ -102,7 +103,7 @@ def _gram_update():
 @functools.cache
 def linear_net_map_expr(name: str) -> tuple[sp.Expr, sp.Expr]:
     """Exact (p, q) map of GD on l(v^T U x - y), two-layer linear network of any width, one data point
-    with ||x|| = 1 (brief A.3 [R], derived here).
+    with ||x|| = 1 (docs/papers/eos.md#exact-reduction; our reconstruction, derived here).
 
     Returns ``(p_next, q_next)`` in the symbols ``p, q, eta, y``; with g = l'(p) the derivation gives
     p' = p - (2/q) g + eta^2 g^2 (p + y) and 1/q' = (1 + eta^2 g^2)/q - 2 eta^2 g (p + y)."""
@@ -120,7 +121,7 @@ def linear_net_map_expr(name: str) -> tuple[sp.Expr, sp.Expr]:
 
 @functools.cache
 def g_map_expr(name: str) -> sp.Expr:
-    """The canonical 1-D map g_q(p) (brief A.2 [R]): the p-update of :func:`linear_net_map_expr` at
+    """The canonical 1-D map g_q(p) (docs/papers/eos.md#canonical-reparameterisation; our reconstruction): the p-update of :func:`linear_net_map_expr` at
     eta -> 0 with q as the bifurcation parameter; equals p (1 - 2 r(p)/q)."""
     p_next, _ = linear_net_map_expr(name)
     assert sp.Poly(p_next, eta).degree() == 2       # polynomial in eta: eta -> 0 is a substitution
@@ -129,12 +130,12 @@ def g_map_expr(name: str) -> sp.Expr:
 
 @functools.cache
 def fixed_point_multiplier_expr(name: str) -> sp.Expr:
-    """g_q'(0), the multiplier of the fixed point p = 0 (brief A.2: 1 - 2/q)."""
+    """g_q'(0), the multiplier of the fixed point p = 0 (docs/papers/eos.md#canonical-reparameterisation: 1 - 2/q)."""
     return sp.simplify(sp.limit(sp.diff(g_map_expr(name), p), p, 0))
 
 
 def flip_point(name: str) -> sp.Expr:
-    """The flip (period-doubling) bifurcation value of q: the root of g_q'(0) = -1 (brief A.2: q = 1).
+    """The flip (period-doubling) bifurcation value of q: the root of g_q'(0) = -1 (docs/papers/eos.md#canonical-reparameterisation: q = 1).
     For ``squared`` the flip is degenerate (no period-2 branch: r is constant)."""
     sol = sp.solve(sp.Eq(fixed_point_multiplier_expr(name), -1), q)
     if len(sol) != 1:
@@ -144,7 +145,7 @@ def flip_point(name: str) -> sp.Expr:
 
 @functools.cache
 def bifurcation_branch(name: str) -> sp.Equality:
-    """The period-2 branch of g_q as a sympy curve ``Eq(q, r(p))`` (brief A.2 [R]).
+    """The period-2 branch of g_q as a sympy curve ``Eq(q, r(p))`` (docs/papers/eos.md#canonical-reparameterisation; our reconstruction).
 
     Derived by solving the symmetric 2-cycle condition g_q(p) = -p, p != 0, for q (g_q is odd, so
     {p, -p} is a 2-cycle iff g_q(p) = -p). For ``squared`` r = 1 and the branch is the vertical line q = 1:
@@ -157,14 +158,14 @@ def bifurcation_branch(name: str) -> sp.Equality:
 
 @functools.cache
 def elasticity_expr(name: str) -> sp.Expr:
-    """Elasticity p r'(p)/r(p) of r (brief A.2); the branch is stable iff it lies in (-1, 0)."""
+    """Elasticity p r'(p)/r(p) of r (docs/papers/eos.md#canonical-reparameterisation); the branch is stable iff it lies in (-1, 0)."""
     rr = r_expr(name)
     return sp.simplify(p * sp.diff(rr, p) / rr)
 
 
 @functools.cache
 def branch_multiplier_expr(name: str) -> sp.Expr:
-    """g_q'(p) on the branch q = r(p) (brief A.2: -1 - 2 p r'(p)/r(p)); the 2-cycle {p, -p} has
+    """g_q'(p) on the branch q = r(p) (docs/papers/eos.md#canonical-reparameterisation: -1 - 2 p r'(p)/r(p)); the 2-cycle {p, -p} has
     multiplier g_q'(p) g_q'(-p) = g_q'(p)^2 since g_q is odd."""
     return sp.simplify(sp.diff(g_map_expr(name), p).subs(q, bifurcation_branch(name).rhs))
 
@@ -180,10 +181,10 @@ def branch_stability_condition():
     return sp.solve_univariate_inequality(sp.Abs(mult_e) < 1, e, relational=True)
 
 
-# ---------------------------------------------------------------- single neuron (brief A.4)
+# ---------------------------------------------------------------- single neuron (docs/papers/eos.md#single-neuron-model)
 
 def activation_expr(name: str = "tanh") -> sp.Expr:
-    """Activation sigma(u) of the single-neuron model (brief A.4 [R]): odd, sigma(0)=0, sigma'(0)=1."""
+    """Activation sigma(u) of the single-neuron model (docs/papers/eos.md#single-neuron-model; our reconstruction): odd, sigma(0)=0, sigma'(0)=1."""
     if name not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {name!r}")
     return sp.tanh(u)
@@ -191,7 +192,7 @@ def activation_expr(name: str = "tanh") -> sp.Expr:
 
 @functools.cache
 def r_sigma_expr(name: str = "tanh") -> sp.Expr:
-    """r_sigma(u) = sigma(u) sigma'(u)/u, the neuron's branch profile (brief A.4 [R])."""
+    """r_sigma(u) = sigma(u) sigma'(u)/u, the neuron's branch profile (docs/papers/eos.md#single-neuron-model; our reconstruction)."""
     s = activation_expr(name)
     return sp.simplify(s * sp.diff(s, u) / u)
 
@@ -199,7 +200,7 @@ def r_sigma_expr(name: str = "tanh") -> sp.Expr:
 @functools.cache
 def neuron_map_expr(name: str = "tanh") -> tuple[sp.Expr, sp.Expr]:
     """Exact (u, q) map of GD on L = (v sigma(u))^2 / 2 (single neuron, x = 1, target 0, squared loss) in
-    the brief's coordinates p := u, q := 2/(eta v^2) (brief A.4 [R], derived here from the update).
+    our coordinates p := u, q := 2/(eta v^2) (docs/papers/eos.md#single-neuron-model; our reconstruction, derived here from the update).
 
     Returns ``(u_next, q_next)``: u' = u (1 - (2/q) r_sigma(u)), q' = q / (1 - eta sigma(u)^2)^2."""
     v = sp.Symbol("v", positive=True)
@@ -216,7 +217,7 @@ def neuron_map_expr(name: str = "tanh") -> tuple[sp.Expr, sp.Expr]:
 @functools.cache
 def tanh_critical_point(digits: int = 15) -> tuple[float, float]:
     """(u_c, q_c): where the elasticity of r_sigma (tanh) reaches -1, i.e. where the neuron's 2-cycle on
-    q = r_sigma(u) loses stability (brief A.4 [R]: u_c = 0.658479, q_c = 0.584529). Solved with
+    q = r_sigma(u) loses stability (docs/papers/eos.md#single-neuron-model; our reconstruction: u_c = 0.658479, q_c = 0.584529). Solved with
     sympy's ``nsolve`` on u r_sigma'(u)/r_sigma(u) + 1 = 0."""
     rs = r_sigma_expr("tanh")
     el = sp.simplify(u * sp.diff(rs, u) / rs)
@@ -250,13 +251,13 @@ def _safe_even(f, x):
 
 
 def r(name: str, pv) -> np.ndarray:
-    """Float r(p) = l'(p)/p (brief A.2), vectorised; r(0) = 1."""
+    """Float r(p) = l'(p)/p (docs/papers/eos.md#canonical-reparameterisation), vectorised; r(0) = 1."""
     _check_loss(name)
     return _safe_even(_lam(("r", name), (p,)), _p_array(pv))
 
 
 def rhat(name: str, qv: float) -> float:
-    """Positive branch amplitude p_hat(q) > 0 solving r(p_hat) = q (brief A.2), for 0 < q < 1.
+    """Positive branch amplitude p_hat(q) > 0 solving r(p_hat) = q (docs/papers/eos.md#canonical-reparameterisation), for 0 < q < 1.
 
     Raises ValueError when q is outside (0, 1) (no 2-cycle) or the loss is ``squared`` (r = 1)."""
     _check_loss(name)
@@ -271,7 +272,7 @@ def rhat(name: str, qv: float) -> float:
 
 
 def branch_multiplier(name: str, pv) -> np.ndarray:
-    """Float g_q'(p) on the branch q = r(p) (brief A.2); |.| < 1 means the 2-cycle is stable."""
+    """Float g_q'(p) on the branch q = r(p) (docs/papers/eos.md#canonical-reparameterisation); |.| < 1 means the 2-cycle is stable."""
     _check_loss(name)
     f = _lam(("mult", name), (p,))
     x = np.abs(_p_array(pv))
@@ -280,13 +281,13 @@ def branch_multiplier(name: str, pv) -> np.ndarray:
 
 
 def r_sigma(pv, name: str = "tanh") -> np.ndarray:
-    """Float r_sigma(u) = sigma(u) sigma'(u)/u (brief A.4), r_sigma(0) = 1."""
+    """Float r_sigma(u) = sigma(u) sigma'(u)/u (docs/papers/eos.md#single-neuron-model), r_sigma(0) = 1."""
     activation_expr(name)
     return _safe_even(_lam(("rs", name), (u,)), _p_array(pv, "u"))
 
 
 def rhat_sigma(qv: float, name: str = "tanh") -> float:
-    """Branch amplitude u_hat(q) > 0 solving r_sigma(u_hat) = q, for 0 < q < 1 (brief A.4)."""
+    """Branch amplitude u_hat(q) > 0 solving r_sigma(u_hat) = q, for 0 < q < 1 (docs/papers/eos.md#single-neuron-model)."""
     activation_expr(name)
     if not 0.0 < qv < 1.0:
         raise ValueError(f"q must satisfy 0 < q < 1 for a period-2 orbit, got q={qv}")
@@ -305,7 +306,7 @@ def _neuron_mult_lam(name: str):
 
 
 def neuron_branch_multiplier(uv, name: str = "tanh") -> np.ndarray:
-    """Multiplier d u'/d u of the neuron's u-map (q frozen) on its branch q = r_sigma(u) (brief A.4);
+    """Multiplier d u'/d u of the neuron's u-map (q frozen) on its branch q = r_sigma(u) (docs/papers/eos.md#single-neuron-model);
     |.| < 1 iff the 2-cycle is stable, which for tanh holds iff u < u_c, i.e. q > q_c."""
     x = np.abs(_p_array(uv, "u"))
     small = x < 1e-6
@@ -325,7 +326,7 @@ def _linear_step_lam(name: str):
 
 
 def linear_net_step(name: str, pv: float, qv: float, etav: float, yv: float = 0.0):
-    """One step of the exact reduced (p, q) map of the two-layer linear network (brief A.3 [R]).
+    """One step of the exact reduced (p, q) map of the two-layer linear network (docs/papers/eos.md#exact-reduction; our reconstruction).
 
     Raises ValueError for eta <= 0 or q <= 0 (q = 2/(eta ||grad f||^2) is positive by definition)."""
     _check_loss(name)
@@ -343,7 +344,7 @@ def _neuron_step_lam(name: str):
 
 
 def neuron_step(uv: float, qv: float, etav: float, name: str = "tanh"):
-    """One step of the exact reduced (u, q) map of the single neuron (brief A.4 [R])."""
+    """One step of the exact reduced (u, q) map of the single neuron (docs/papers/eos.md#single-neuron-model; our reconstruction)."""
     activation_expr(name)
     _check_eta(etav)
     if not qv > 0:
@@ -358,7 +359,7 @@ def _g_lam(name: str):
 
 
 def g_step(name: str, pv, qv):
-    """Float canonical 1-D map g_q(p) = p (1 - 2 r(p)/q) (brief A.2 [R]), vectorised; q > 0."""
+    """Float canonical 1-D map g_q(p) = p (1 - 2 r(p)/q) (docs/papers/eos.md#canonical-reparameterisation; our reconstruction), vectorised; q > 0."""
     _check_loss(name)
     qv = np.asarray(qv, dtype=float)
     if not np.all(qv > 0):
@@ -367,7 +368,7 @@ def g_step(name: str, pv, qv):
 
 
 def sharpness_at_interpolation(qv: float, etav: float, lpp0: float = 1.0) -> float:
-    """Sharpness at an interpolating point (p = 0): l''(0) ||grad f||^2 = 2 l''(0)/(eta q) (brief A.2)."""
+    """Sharpness at an interpolating point (p = 0): l''(0) ||grad f||^2 = 2 l''(0)/(eta q) (docs/papers/eos.md#canonical-reparameterisation)."""
     _check_eta(etav)
     if not qv > 0:
         raise ValueError(f"q must be positive, got q={qv}")

@@ -1,4 +1,4 @@
-"""Closed forms for Lee, Cho & Yun, "Fundamental Benefits of Alternating Updates in Minimax
+"""Closed forms for Lee, Cho & Yun, "Fundamental Benefit of Alternating Updates in Minimax
 Optimization" (arXiv:2402.10475, ICML 2024): Sim-GDA, Alt-GDA and Alex-GDA.
 
 Notation (the paper's): ``f(x, y)`` is mu_x-strongly convex in x, mu_y-strongly concave in y, with
@@ -6,14 +6,15 @@ gradient-Lipschitz constants L_x, L_y, L_xy; kappa_x = L_x/mu_x, kappa_y = L_y/m
 kappa_xy = L_xy/sqrt(mu_x mu_y). Alex-GDA (Algorithm 2) has step sizes alpha, beta and
 extrapolation parameters gamma, delta; Sim-GDA = (gamma, delta) = (0, 1), Alt-GDA = (1, 1).
 
-What is the paper's and what is ours (tags of the brief ``papers/opt_sam_gda.md``):
+What is the paper's and what is ours (docs/papers/gda.md):
 
-* the complexity table (:data:`COMPLEXITY`) is the poster's [V-poster], orders only;
-* the AM-GM comparison of Alt and Sim (:func:`am_gm_certificate`) is derived here [D];
+* the complexity table (:data:`COMPLEXITY`), orders only, confirmed from the authors' ICML 2024 poster;
+* the AM-GM comparison of Alt and Sim (:func:`am_gm_certificate`) is derived here;
 * iteration matrices, the bilinear characteristic polynomial, its small-p expansion, the delta = 1
-  stability interval and the Alt-GDA invariant are *derived with sympy from the update equations* [D]
-  (the brief's closed forms are the unit tests, not the source);
-* the step-size rules (:func:`step_sizes`) are the brief's own [D/E], not the paper's constants.
+  stability interval and the Alt-GDA invariant are *derived with sympy from the update equations*
+  (docs/papers/gda.md#bilinear-spectra; the closed forms stated there are the unit tests, not the source);
+* the step-size rules (:func:`step_sizes`) are ours (derived and measured here,
+  docs/papers/gda.md#step-rules), not the paper's constants.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ METHODS = ("sim", "alt", "alex", "eg")
 
 kx, ky, kxy = sp.symbols("kappa_x kappa_y kappa_xy", positive=True)
 
-#: Iteration complexities without the log(1/eps) factor [V-poster]; keys are
+#: Iteration complexities without the log(1/eps) factor (confirmed from the authors' poster); keys are
 #: ``(method, "upper"|"lower")``. Extra-gradient's is the order the poster says Alex matches.
 COMPLEXITY: dict[tuple[str, str], sp.Expr] = {
     ("sim", "upper"): kx + ky + kxy**2,                       # Thm 3.1 / Cor 3.2
@@ -57,7 +58,7 @@ def _check_kappas(kappa_x, kappa_y, kappa_xy):
 def complexity(method: str, kappa_x: float, kappa_y: float, kappa_xy: float,
                side: str = "upper") -> float:
     """The poster's complexity term of ``method`` (arXiv:2402.10475, Thms 3.1/3.3/4.1/5.1/5.3) at
-    numeric condition numbers, without the log(1/eps) factor and without constants [V-poster].
+    numeric condition numbers, without the log(1/eps) factor and without constants (confirmed from the authors' poster).
 
     Raises ValueError for kappa_x or kappa_y below 1, negative kappa_xy, or an unknown entry."""
     _check_kappas(kappa_x, kappa_y, kappa_xy)
@@ -69,7 +70,7 @@ def complexity(method: str, kappa_x: float, kappa_y: float, kappa_xy: float,
 
 
 def am_gm_certificate() -> dict:
-    """Why Alt's bound is below Sim's (arXiv:2402.10475, discussion after Thm 4.1) [D].
+    """Why Alt's bound is below Sim's (arXiv:2402.10475, discussion after Thm 4.1) (derived here).
 
     Returns the sum-of-squares identity
     ``(kxy^2 + 2(kx + ky))/2 - kxy (sqrt kx + sqrt ky)
@@ -131,7 +132,7 @@ def _update(method, kind, g=None, d=None):
 
 def iteration_matrix(method: str, kind: str = "bilinear", gamma_=None, delta_=None) -> sp.Matrix:
     """The linear iteration matrix z_{k+1} = M z_k of ``method`` on one scalar block, as a sympy
-    Matrix derived as the Jacobian of the update equations (arXiv:2402.10475, Alg. 1-2) [D].
+    Matrix derived as the Jacobian of the update equations (arXiv:2402.10475, Alg. 1-2) (derived here).
 
     kind ``"bilinear"``: f = sigma x y (one singular value of B; symbols alpha, beta, sigma).
     kind ``"scalar"``: f = a x^2/2 + b x y - c y^2/2 (one SCSC block; symbols a, b, c).
@@ -143,7 +144,7 @@ def iteration_matrix(method: str, kind: str = "bilinear", gamma_=None, delta_=No
 
 def bilinear_charpoly(gamma_=None, delta_=None, p_=None) -> sp.Poly:
     """Characteristic polynomial in lambda of Alex-GDA on a bilinear block, in p = alpha beta sigma^2
-    (arXiv:2402.10475, Sec. 6 / Thm 6.1) [D].
+    (arXiv:2402.10475, Sec. 6 / Thm 6.1) (derived here).
 
     Derived from :func:`iteration_matrix` ("alex", "bilinear"): det(lambda I - M), then
     alpha beta sigma^2 -> p. Arguments may be numbers or sympy symbols (defaults: gamma, delta, p).
@@ -167,19 +168,19 @@ def _bilinear_charpoly_cached(g, d, pp):
 
 
 def sim_charpoly() -> sp.Poly:
-    """Alex charpoly specialised to Sim-GDA, (gamma, delta) = (0, 1) [D]."""
+    """Alex charpoly specialised to Sim-GDA, (gamma, delta) = (0, 1) (derived here)."""
     return bilinear_charpoly(0, 1)
 
 
 def alt_charpoly() -> sp.Poly:
-    """Alex charpoly specialised to Alt-GDA, (gamma, delta) = (1, 1) [D]."""
+    """Alex charpoly specialised to Alt-GDA, (gamma, delta) = (1, 1) (derived here)."""
     return bilinear_charpoly(1, 1)
 
 
 def small_p_modulus_sq(order: int = 1) -> sp.Expr:
     """|lambda|^2 of the oscillating Alex-GDA bilinear eigenvalue to O(p^(order+1)), derived by a
     series ansatz lambda = 1 + i s + sum_k c_k s^k with s = sqrt(p) solved order by order from
-    :func:`bilinear_charpoly` (arXiv:2402.10475, Thm 6.1) [D]. For order 1 this is
+    :func:`bilinear_charpoly` (arXiv:2402.10475, Thm 6.1) (derived here). For order 1 this is
     1 - (gamma + delta - 2) p."""
     s = sp.Symbol("s", positive=True)
     n = 2 * order + 1
@@ -205,7 +206,7 @@ def small_p_modulus_sq(order: int = 1) -> sp.Expr:
 def delta1_stability_interval():
     """For delta = 1 the Alex charpoly is lambda (lambda^2 + a1 lambda + a0); the Jury conditions
     on the quadratic (|a0| < 1, 1 + a1 + a0 > 0, 1 - a1 + a0 > 0) give stability iff gamma > 1 and
-    0 < p < 4/(2 gamma - 1) (arXiv:2402.10475, Thm 6.1 with delta = 1) [D].
+    0 < p < 4/(2 gamma - 1) (arXiv:2402.10475, Thm 6.1 with delta = 1) (derived here).
 
     Returns ``(upper, conditions)``: the binding upper end of p, derived as the smallest positive
     root among the Jury boundaries for gamma > 1, and the Jury expressions."""
@@ -233,7 +234,7 @@ def delta1_stability_interval():
 
 def alt_conserved_form() -> sp.Matrix:
     """The symmetric Q with M^T Q M = Q for Alt-GDA on a bilinear block, solved from the linear
-    equations (arXiv:2402.10475, Sec. 6: Alt-GDA cycles) [D]. Normalised so that
+    equations (arXiv:2402.10475, Sec. 6: Alt-GDA cycles) (derived here). Normalised so that
     V = z^T Q z = x^2/alpha - sigma x y + y^2/beta, i.e. V = ||x||^2/alpha + ||y||^2/beta - <x, B y>."""
     M = iteration_matrix("alt", "bilinear")
     q11, q12, q22 = sp.symbols("q11 q12 q22")
@@ -319,7 +320,7 @@ def spectral_radius(method: str, alpha: float, beta: float, gamma: float = 2.0,
 
 
 def step_sizes(method: str, mu_x, mu_y, L_x, L_y, L_xy) -> tuple[float, float]:
-    """Step sizes (alpha, beta) that reproduce each upper bound's order (brief B.3, [D/E]; the
+    """Step sizes (alpha, beta) that reproduce each upper bound's order (ours, derived and measured here: docs/papers/gda.md#step-rules; the
     paper's constants were not available):
 
     * sim:  0.5 min{1/L_x, mu_y/L_xy^2},   0.5 min{1/L_y, mu_x/L_xy^2}

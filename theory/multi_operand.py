@@ -1,16 +1,17 @@
 """Closed forms for multi-operand addition with a scratchpad and bi-level position coupling
 (Cho et al., ICLR 2025, arXiv:2410.15787, Theorem 4.1), for the toolkit's 4-head construction
-(``numerics.multi_operand``; brief ``papers/arithmetic_transformers.md`` §2.5).
+(``numerics.multi_operand``; docs/papers/multi_operand.md#scratchpad-construction).
 
 Symbols: ``P1``, ``P2`` code lengths of the digit level and the operand level,
 ``d = 19 + 2 P1 + 2 P2``, ``m`` number of operands, ``n`` operand length, ``L`` the common width of
 every number in the format (the digit count of ``m (10^n - 1)``), ``N`` sequence length, ``M``
 softmax hardness.
 
-Tags: the informal theorem ("1 layer, d = O(log m + log n)") is the paper's [V-poster]; everything
-below (capacities, leak tolerance, hardness) is derived here [D] for this construction. The brief
-estimated the count capacity as "about 2^P2 - 3"; the derivation below gives 2^P2 - 1 and the
-construction is exact there and fails at 2^P2 (a finding, see ``docs/papers/multi_operand.md``).
+What is the paper's and what is ours: Theorem 4.1 in its informal form (1 layer, d = O(log m + log n))
+is the paper's, confirmed from the authors' poster; its head count and constants are not confirmed.
+Everything below (capacities, leak tolerance, hardness) is ours, derived here for our construction. An
+earlier estimate of the count capacity was "about 2^P2 - 3"; the derivation below gives 2^P2 - 1 and
+the construction is exact there and fails at 2^P2 (a finding, see ``docs/papers/multi_operand.md``).
 """
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def count_capacity_expr():
 
 
 def count_capacity(P2_: int) -> int:
-    """2^P2 - 1 operands [D]."""
+    """2^P2 - 1 operands (derived here)."""
     return int(count_capacity_expr().subs(P2, _int("P2", P2_, 2)))
 
 
@@ -72,7 +73,7 @@ def width_capacity_expr():
 
 
 def width_capacity(P1_: int) -> int:
-    """2^P1 - 2 digits of width [D]."""
+    """2^P1 - 2 digits of width (derived here)."""
     return int(width_capacity_expr().subs(P1, _int("P1", P1_, 2)))
 
 
@@ -90,7 +91,7 @@ def length_capacity(P1_: int, m_: int) -> int:
 
 def capacities_of_d(d_: int) -> tuple[int, int]:
     """(operand length at 2 operands, operand count) for the even split P1 = P2 = floor((d-19)/4):
-    both grow like 2^{d/4}, i.e. exponentially in d [D]."""
+    both grow like 2^{d/4}, i.e. exponentially in d (derived here)."""
     d_ = _int("d", d_, 27)
     p = (d_ - 19) // 4
     return length_capacity(p, 2), count_capacity(p)
@@ -120,6 +121,6 @@ def hardness_needed_expr():
 
 
 def hardness_needed(N_: int) -> float:
-    """Sufficient softmax hardness for N-token scratchpads [D]."""
+    """Sufficient softmax hardness for N-token scratchpads (derived here)."""
     N_ = _int("N", N_, 2)
     return float(hardness_needed_expr().subs(N, N_))

@@ -1,20 +1,20 @@
 """Closed forms for Si & Yun, "Practical Sharpness-Aware Minimization Cannot Converge All the Way to Optima"
-(arXiv:2306.09850, NeurIPS 2023), following the technical brief ``papers/opt_sam_gda.md`` part A.
+(arXiv:2306.09850, NeurIPS 2023). What is the paper's and what is ours: ``docs/papers/sam.md``.
 
-Symbols (the paper's notation, brief A.1): ``beta`` smoothness, ``mu`` strong convexity, ``L`` Lipschitz
+Symbols (the paper's notation, docs/papers/sam.md#algorithms): ``beta`` smoothness, ``mu`` strong convexity, ``L`` Lipschitz
 constant of f, ``Delta = f(x_0) - f*``, ``eta`` step size, ``rho`` SAM radius, ``sigma^2`` gradient-noise
 variance, ``T`` number of steps, ``lam`` a Hessian eigenvalue.
 
 Three kinds of statements live here, each tagged:
 
-* ``RATES``: the paper's rate table (brief A.2.2). Only the orders of the headline claims are verified
-  from the abstract [V-abs]; constants and log factors are recalled [R]. Every entry is therefore tagged
+* ``RATES``: the paper's rate table (docs/papers/sam.md#rate-table). Only the orders of the headline claims are
+  confirmed from the paper's abstract; constants and log factors are recalled, not confirmed. Every entry is tagged
   ``paper-order``: use them for shapes, never for constants.
-* ``D1``-``D4``: per-step and averaged bounds derived and proved in the brief (A.2.3) [D], tagged
+* ``D1``-``D4``: per-step and averaged bounds derived and proved here (docs/papers/sam.md#d1-d4-descent-bounds), tagged
   ``derived``; these are safe to assert.
-* Constructions (L1)-(L3) of the brief (A.3) [D]: :func:`limit_cycle_amplitude`, :func:`stuck_point_gradient_sq`,
+* Constructions (L1)-(L3), derived here (docs/papers/sam.md#what-we-derived): :func:`limit_cycle_amplitude`, :func:`stuck_point_gradient_sq`,
   :func:`stochastic_floor`, :func:`usam_contraction`. Each is *derived with sympy* from the update map
-  (a 2-cycle, a fixed point, a mean-dynamics equilibrium); the brief's closed form is the test.
+  (a 2-cycle, a fixed point, a mean-dynamics equilibrium); our closed form is the test.
 
 Every float function returns a plain ``float`` for float inputs and raises ``ValueError`` naming the
 violated condition outside its theorem's assumptions; the sympy object is available from the
@@ -68,7 +68,7 @@ def _check_eta(eta_v, beta_v, factor=1.0, label="1/beta"):
 # ------------------------------------------------------------------------------------------ rate table
 @dataclass(frozen=True)
 class Rate:
-    """One row of the paper's rate table (brief A.2.2).
+    """One row of the paper's rate table (docs/papers/sam.md#rate-table).
 
     setting      ``strongly_convex``, ``convex``, ``lipschitz_nonconvex`` or ``nonconvex``
     stochastic   deterministic SAM (False) or stochastic SAM (True)
@@ -76,8 +76,9 @@ class Rate:
     upper        sympy expression of the upper bound, up to constants and log factors (O~)
     floor        the additive rho^2 term (0 where the paper proves convergence)
     lower        sympy expression of the lower bound's order, or None where none is recalled
-    source       always ``paper-order``: the order is the paper's [V-abs], constants are [R]
-    tags         the brief's tags for the statement
+    source       always ``paper-order``: the order is confirmed from the paper's abstract, the constants are
+                 recalled, not confirmed
+    tags         what is confirmed and what is recalled, in words
     """
     setting: str
     stochastic: bool
@@ -86,37 +87,37 @@ class Rate:
     floor: sp.Expr
     lower: sp.Expr | None
     source: str = "paper-order"
-    tags: str = "[V-abs] order, [R] constants"
+    tags: str = "order confirmed from the paper's abstract; constants recalled, not confirmed"
 
 
 _avg_g = "(1/T) sum_t ||grad f(x_t)||^2"
 RATES: tuple[Rate, ...] = (
     Rate("strongly_convex", False, "f(x_T) - f*",
          sp.exp(-mu * T / (2 * beta)) * Delta + beta ** 3 * rho ** 2 / (mu ** 2 * T ** 2), sp.Integer(0),
-         rho ** 2 / T ** 2, tags="[V-abs] Theta~(1/T^2) tight; [R] constants"),
+         rho ** 2 / T ** 2, tags="Theta~(1/T^2), tight: confirmed from the paper's abstract; constants recalled, not confirmed"),
     Rate("convex", False, _avg_g, 1 / sp.sqrt(T), sp.Integer(0), None,
-         tags="[V-abs] no rho^2 term (inferred, brief A.2.1 item 4); [R] rate"),
+         tags="no rho^2 term: inferred from the paper's abstract; rate recalled, not confirmed"),
     Rate("lipschitz_nonconvex", False, _avg_g, beta * Delta / T + beta ** 2 * rho ** 2, beta ** 2 * rho ** 2,
-         beta ** 2 * rho ** 2, tags="[V-abs] O(rho^2) term unavoidable; [R] constants"),
+         beta ** 2 * rho ** 2, tags="O(rho^2) term unavoidable: confirmed from the paper's abstract; constants recalled, not confirmed"),
     Rate("nonconvex", False, _avg_g, beta * Delta / T + beta ** 2 * rho ** 2, beta ** 2 * rho ** 2,
-         beta ** 2 * rho ** 2, tags="[V-abs] O(rho^2) term unavoidable; [R] constants"),
+         beta ** 2 * rho ** 2, tags="O(rho^2) term unavoidable: confirmed from the paper's abstract; constants recalled, not confirmed"),
     Rate("strongly_convex", True, "E f(x_T) - f*",
          sp.exp(-mu * T / (2 * beta)) * Delta + sigma ** 2 / (mu * T) + beta ** 2 * rho ** 2 / mu,
-         beta ** 2 * rho ** 2 / mu, rho ** 2, tags="[V-abs] additive O(rho^2) unavoidable; [R] constants"),
+         beta ** 2 * rho ** 2 / mu, rho ** 2, tags="additive O(rho^2) unavoidable: confirmed from the paper's abstract; constants recalled, not confirmed"),
     Rate("convex", True, "(1/T) sum_t E||grad f(x_t)||^2", 1 / sp.sqrt(T) + beta ** 2 * rho ** 2,
-         beta ** 2 * rho ** 2, rho ** 2, tags="[V-abs] O(rho^2) unavoidable; [R] constants"),
+         beta ** 2 * rho ** 2, rho ** 2, tags="O(rho^2) unavoidable: confirmed from the paper's abstract; constants recalled, not confirmed"),
     Rate("lipschitz_nonconvex", True, "(1/T) sum_t E||grad f(x_t)||^2", 1 / sp.sqrt(T) + beta ** 2 * rho ** 2,
-         beta ** 2 * rho ** 2, rho ** 2, tags="[V-abs] O(rho^2) unavoidable; [R] constants"),
+         beta ** 2 * rho ** 2, rho ** 2, tags="O(rho^2) unavoidable: confirmed from the paper's abstract; constants recalled, not confirmed"),
     Rate("nonconvex", True, "(1/T) sum_t E||grad f(x_t)||^2", 1 / sp.sqrt(T) + beta ** 2 * rho ** 2,
-         beta ** 2 * rho ** 2, rho ** 2, tags="[V-abs] O(rho^2) unavoidable; [R] constants"),
+         beta ** 2 * rho ** 2, rho ** 2, tags="O(rho^2) unavoidable: confirmed from the paper's abstract; constants recalled, not confirmed"),
 )
 _SETTINGS = ("strongly_convex", "convex", "lipschitz_nonconvex", "nonconvex")
 
 
 def rate(setting: str, stochastic: bool = False) -> Rate:
-    """The row of the paper's rate table (Si & Yun, brief A.2.2) for ``setting`` (one of
+    """The row of the paper's rate table (Si & Yun, docs/papers/sam.md#rate-table) for ``setting`` (one of
     strongly_convex, convex, lipschitz_nonconvex, nonconvex) and deterministic/stochastic SAM.
-    Source ``paper-order``: orders [V-abs], constants [R]."""
+    Source ``paper-order``: orders confirmed from the paper's abstract, constants recalled, not confirmed."""
     if setting not in _SETTINGS:
         raise ValueError(f"setting must be one of {_SETTINGS}, got {setting!r}")
     for r in RATES:
@@ -127,7 +128,7 @@ def rate(setting: str, stochastic: bool = False) -> Rate:
 
 def rate_value(setting: str, stochastic: bool = False, **values) -> float:
     """The upper-bound order of :func:`rate` evaluated at ``values`` (keyword per symbol, e.g.
-    ``T=100, beta=1, mu=0.1, rho=0.1, Delta=1``), as a float. Constants are unconfirmed ([R])."""
+    ``T=100, beta=1, mu=0.1, rho=0.1, Delta=1``), as a float. Constants are recalled, not confirmed."""
     r = rate(setting, stochastic)
     syms = {s.name: s for s in r.upper.free_symbols}
     missing = sorted(set(syms) - set(values))
@@ -140,7 +141,7 @@ def rate_value(setting: str, stochastic: bool = False, **values) -> float:
 # --------------------------------------------------------------------------------- derived bounds D1-D4
 @dataclass(frozen=True)
 class Bound:
-    """A bound derived and proved in the brief (A.2.3) [D]; ``condition`` is its step-size condition."""
+    """A bound derived and proved here (docs/papers/sam.md#d1-d4-descent-bounds); ``condition`` is its step-size condition."""
     name: str
     statement: str
     expr: sp.Expr
@@ -172,7 +173,7 @@ DERIVED: dict[str, Bound] = {b.name: b for b in (
 
 
 def derived_bound(name: str) -> Bound:
-    """The derived bound ``name`` (one of ``DERIVED``: D1_step, D1_average, D2_step, ...), brief A.2.3 [D]."""
+    """The derived bound ``name`` (one of ``DERIVED``: D1_step, D1_average, D2_step, ...), derived here (docs/papers/sam.md#d1-d4-descent-bounds)."""
     try:
         return DERIVED[name]
     except KeyError:
@@ -180,7 +181,7 @@ def derived_bound(name: str) -> Bound:
 
 
 def proof_step_identities() -> dict[str, tuple[sp.Expr, sp.Expr]]:
-    """The algebraic last steps of the proofs of D1 and D2 (brief A.2.3), as (gap, certificate) pairs of sympy
+    """The algebraic last steps of the proofs of D1 and D2 (docs/papers/sam.md#d1-d4-descent-bounds), as (gap, certificate) pairs of sympy
     expressions: ``gap`` = RHS - LHS of the step, ``certificate`` a sum of terms that are each >= 0 under the
     step's conditions (eta <= 1/beta; 0 <= c <= beta*rho; ||g - h|| <= beta*rho). ``gap - certificate``
     simplifies to 0, which is what the tests check.
@@ -205,7 +206,7 @@ def proof_step_identities() -> dict[str, tuple[sp.Expr, sp.Expr]]:
 def d1_step_constant(eta_v, beta_v, rho_v) -> float:
     """(D1) additive constant (eta/2) beta^2 rho^2 of the per-step inequality
     f(x_{t+1}) <= f(x_t) - (eta/2)||grad f(x_t)||^2 + (eta/2) beta^2 rho^2, any beta-smooth f,
-    deterministic SAM (any perturbation of norm rho), eta <= 1/beta. Brief A.2.3 [D]."""
+    deterministic SAM (any perturbation of norm rho), eta <= 1/beta. Derived here (docs/papers/sam.md#d1-d4-descent-bounds)."""
     e, b, r = _num("eta", eta_v), _num("beta", beta_v), _num("rho", rho_v, allow_zero=True)
     _check_eta(e, b)
     return e / 2 * b ** 2 * r ** 2
@@ -221,14 +222,14 @@ def d1_average_bound(delta_v, eta_v, T_v, beta_v, rho_v) -> float:
 
 def d2_step_constant(eta_v, beta_v, rho_v) -> float:
     """(D2) additive constant beta^3 eta^2 rho^2 / 2 of f(x+) <= f(x) - (eta/2)||g||^2 + C for convex
-    beta-smooth f and deterministic SAM with eta <= 1/beta. Brief A.2.3 [D]."""
+    beta-smooth f and deterministic SAM with eta <= 1/beta. Derived here (docs/papers/sam.md#d1-d4-descent-bounds)."""
     e, b, r = _num("eta", eta_v), _num("beta", beta_v), _num("rho", rho_v, allow_zero=True)
     _check_eta(e, b)
     return b ** 3 * e ** 2 * r ** 2 / 2
 
 
 def d2_convex_average_bound(delta_v, eta_v, T_v, beta_v, rho_v) -> float:
-    """(D2, convex) (1/T) sum ||g_t||^2 <= 2 Delta/(eta T) + beta^3 eta rho^2, eta <= 1/beta. Brief A.2.3 [D]."""
+    """(D2, convex) (1/T) sum ||g_t||^2 <= 2 Delta/(eta T) + beta^3 eta rho^2, eta <= 1/beta. Derived here (docs/papers/sam.md#d1-d4-descent-bounds)."""
     d, e, t = _num("Delta", delta_v, allow_zero=True), _num("eta", eta_v), _num("T", T_v)
     b, r = _num("beta", beta_v), _num("rho", rho_v, allow_zero=True)
     _check_eta(e, b)
@@ -248,7 +249,7 @@ def d2_strongly_convex_bound(T_v, eta_v, mu_v, beta_v, rho_v, delta_v) -> float:
 
 def d3_step_constant(eta_v, beta_v, rho_v, sigma_v) -> float:
     """(D3) n-SAM: E[f(x+)|x] <= f(x) - (eta/2)||g||^2 + (eta/2) beta^2 rho^2 + beta eta^2 sigma^2/2,
-    eta <= 1/beta. Brief A.2.3 [D]."""
+    eta <= 1/beta. Derived here (docs/papers/sam.md#d1-d4-descent-bounds)."""
     e, b = _num("eta", eta_v), _num("beta", beta_v)
     r, s = _num("rho", rho_v, allow_zero=True), _num("sigma", sigma_v, allow_zero=True)
     _check_eta(e, b)
@@ -276,8 +277,8 @@ def d3_nonconvex_bound(delta_v, eta_v, T_v, beta_v, rho_v, sigma_v) -> float:
 
 def d4_step_bound_constants(eta_v, beta_v, rho_v, sigma_v) -> tuple[float, float]:
     """(D4) m-SAM: E f(x+) <= f(x) - (eta/4)||g||^2 + C; returns (eta/4, C) with
-    C = (3 eta/4) beta^2 rho^2 + (3/2) beta eta^2 sigma^2; needs eta <= 1/(6 beta). Brief A.2.3 [D]
-    (not checked numerically in the brief)."""
+    C = (3 eta/4) beta^2 rho^2 + (3/2) beta eta^2 sigma^2; needs eta <= 1/(6 beta). Derived here
+    (docs/papers/sam.md#d1-d4-descent-bounds)."""
     e, b = _num("eta", eta_v), _num("beta", beta_v)
     r, s = _num("rho", rho_v, allow_zero=True), _num("sigma", sigma_v, allow_zero=True)
     _check_eta(e, b, 1 / 6, "1/(6 beta)")
@@ -285,7 +286,7 @@ def d4_step_bound_constants(eta_v, beta_v, rho_v, sigma_v) -> tuple[float, float
 
 
 def strongly_convex_step_size(T_v, beta_v, mu_v, rho_v, delta_v) -> float:
-    """The step schedule recalled for the paper's strongly convex theorem (brief A.2.2 [R]):
+    """The step schedule recalled for the paper's strongly convex theorem (docs/papers/sam.md#rate-table; recalled, not confirmed):
     eta_T = min{1/beta, max(1, log(mu^2 Delta T^2/(beta^3 rho^2))) / (mu T)}."""
     t, b, m = _num("T", T_v), _num("beta", beta_v), _num("mu", mu_v)
     r, d = _num("rho", rho_v), _num("Delta", delta_v)
@@ -294,7 +295,7 @@ def strongly_convex_step_size(T_v, beta_v, mu_v, rho_v, delta_v) -> float:
 
 # ------------------------------------------------------------------------------- (L1) the limit cycle
 def sam_map_1d(sign: int = 1) -> sp.Expr:
-    """The 1-D SAM map on f(x) = (lam/2) x^2 on the half-line sign(x) = ``sign`` (brief A.3.1):
+    """The 1-D SAM map on f(x) = (lam/2) x^2 on the half-line sign(x) = ``sign`` (docs/papers/sam.md#l1-limit-cycle):
     y = x + rho*sign(x), x+ = x - eta*lam*y. Returned as a sympy expression in ``x``."""
     if sign not in (1, -1):
         raise ValueError(f"sign must be +1 or -1, got {sign!r}")
@@ -322,7 +323,7 @@ def _limit_cycle():
 
 def limit_cycle_amplitude_expr() -> sp.Expr:
     """Sympy expression of the 2-cycle amplitude a* of deterministic SAM on (lam/2) x^2, *derived* by
-    solving map_+(a) = -a for the 1-D SAM map (brief A.3.1 (L1) [D]); equals eta*lam*rho/(2 - eta*lam)."""
+    solving map_+(a) = -a for the 1-D SAM map (docs/papers/sam.md#l1-limit-cycle, L1, derived here); equals eta*lam*rho/(2 - eta*lam)."""
     return _limit_cycle()[0]
 
 
@@ -334,7 +335,7 @@ def limit_cycle_condition_expr() -> sp.Set:
 
 def limit_cycle_amplitude(eta_v, lam_v, rho_v) -> float:
     """Amplitude a* = eta*lam*rho/(2 - eta*lam) of the 2-cycle +-a* that deterministic SAM reaches on
-    f(x) = (lam/2) x^2 (brief A.3.1 (L1) [D]; consistent with Bartlett, Long & Bousquet 2022).
+    f(x) = (lam/2) x^2 (docs/papers/sam.md#l1-limit-cycle, L1, derived here; consistent with Bartlett, Long & Bousquet 2022).
 
     Derived with sympy (:func:`limit_cycle_amplitude_expr`). Raises ValueError unless 0 < eta*lam < 2
     (the condition under which the cycle exists and attracts)."""
@@ -361,14 +362,14 @@ def _lc_float():
 
 
 def limit_cycle_value(eta_v, lam_v, rho_v) -> float:
-    """f on the 2-cycle: (lam/2) (a*)^2 with a* = :func:`limit_cycle_amplitude` (brief A.3.1)."""
+    """f on the 2-cycle: (lam/2) (a*)^2 with a* = :func:`limit_cycle_amplitude` (docs/papers/sam.md#l1-limit-cycle)."""
     a = limit_cycle_amplitude(eta_v, lam_v, rho_v)
     return 0.5 * float(lam_v) * a * a
 
 
 # ------------------------------------------------------------------------------ (L2) the stuck point
 def stuck_point_function_expr() -> sp.Expr:
-    """f(x) = -(4 beta rho^2/(9 pi^2)) cos(3 pi x/(2 rho)), the stuck-point example (brief A.3.2 (L2) [D])."""
+    """f(x) = -(4 beta rho^2/(9 pi^2)) cos(3 pi x/(2 rho)), the stuck-point example (docs/papers/sam.md#l2-stuck-point, L2, derived here)."""
     return -(4 * beta * rho ** 2 / (9 * sp.pi ** 2)) * sp.cos(3 * sp.pi * x / (2 * rho))
 
 
@@ -396,7 +397,7 @@ def stuck_point_gradient_sq_expr() -> sp.Expr:
 
 def stuck_point_gradient_sq(beta_v, rho_v) -> float:
     """4 beta^2 rho^2/(9 pi^2): the squared gradient at which deterministic SAM stays forever on the
-    cosine example of brief A.3.2 (L2) [D], for every eta in (0, 1/beta]. Shows the beta^2 rho^2 term of
+    cosine example of docs/papers/sam.md#l2-stuck-point, L2, derived here, for every eta in (0, 1/beta]. Shows the beta^2 rho^2 term of
     the nonconvex rates (and of D1) is unavoidable up to a constant."""
     b, r = _num("beta", beta_v), _num("rho", rho_v)
     return float(_lambdified("stuck", (beta, rho))(b, r))
@@ -421,14 +422,14 @@ def _floor():
 
 def stochastic_floor_expr() -> sp.Expr:
     """Sympy expression of the eta -> 0 floor of E f(x_t) - f* for n-SAM and m-SAM on (lam/2)x^2 with
-    skewed two-point noise (brief A.3.3 (L3) [D]), derived as f at the equilibrium of the mean dynamics
+    skewed two-point noise (docs/papers/sam.md#l3-stochastic-floor, L3, derived here), derived as f at the equilibrium of the mean dynamics
     x = x - eta*lam*(x + rho*(2p - 1)); equals (lam/2) rho^2 (2p - 1)^2."""
     return _floor()[0]
 
 
 def stochastic_floor(lam_v, rho_v, p_v) -> float:
     """(lam/2) rho^2 (2p-1)^2, the rho^2 floor of stochastic SAM (n-SAM and m-SAM) on f = (lam/2) x^2 with
-    noise +s1 w.p. p, -s2 w.p. 1-p (brief A.3.3 (L3) [D]); valid while lam*rho*|2p-1| < min(s1, s2)."""
+    noise +s1 w.p. p, -s2 w.p. 1-p (docs/papers/sam.md#l3-stochastic-floor, L3, derived here); valid while lam*rho*|2p-1| < min(s1, s2)."""
     l, r, pv = _num("lam", lam_v), _num("rho", rho_v, allow_zero=True), _num("p", p_v, allow_zero=True)
     if not 0 <= pv <= 1:
         raise ValueError(f"p must satisfy 0 <= p <= 1, got {p_v}")
@@ -438,7 +439,7 @@ def stochastic_floor(lam_v, rho_v, p_v) -> float:
 def stochastic_gap_expr() -> tuple[sp.Expr, sp.Symbol]:
     """(expression, V): floor + (lam/2) * stationary variance eta^2 V/(1 - (1 - eta lam)^2), i.e.
     floor + eta V/(2(2 - eta lam)), where V is the variance of the per-step noise of the linearized
-    recursion (ours [D], refining the brief's '+ about eta Var(xi)/4'). For n-SAM V = Var(xi) +
+    recursion (derived here, refining an earlier estimate '+ about eta Var(xi)/4'). For n-SAM V = Var(xi) +
     lam^2 rho^2 (1 - (2p-1)^2); for m-SAM add 2 lam rho Cov(sign xi, xi)."""
     _, gap, V = _floor()
     return gap, V
@@ -466,21 +467,21 @@ def _lambdified(name, args):
 # ----------------------------------------------------------------------------------------- USAM control
 def usam_contraction_expr() -> sp.Expr:
     """Per-eigendirection factor of USAM on 0.5 x^T A x, derived from y = x + rho*A x, x+ = x - eta*A y:
-    x+ = (1 - eta*lam - eta*rho*lam^2) x along an eigenvector with eigenvalue lam (brief A.1 [D])."""
+    x+ = (1 - eta*lam - eta*rho*lam^2) x along an eigenvector with eigenvalue lam (docs/papers/sam.md#algorithms; derived here)."""
     y = x + rho * lam * x
     return sp.expand((x - eta * lam * y) / x)
 
 
 def usam_threshold_expr() -> sp.Expr:
     """The largest stable eta for USAM along eigenvalue lam, derived from |contraction| < 1:
-    eta < 2/(lam (1 + rho lam)), i.e. eta*lam*(1 + rho*lam) < 2 (brief A.1 [D])."""
+    eta < 2/(lam (1 + rho lam)), i.e. eta*lam*(1 + rho*lam) < 2 (docs/papers/sam.md#algorithms; derived here)."""
     sols = sp.solve(sp.Eq(usam_contraction_expr(), -1), eta)
     return sp.simplify(sols[0])
 
 
 def usam_contraction(eta_v, lams, rho_v) -> float:
     """max_i |1 - eta lam_i (1 + rho lam_i)|: USAM's linear rate on 0.5 x^T A x with eigenvalues ``lams``
-    (brief A.1 [D]). Raises ValueError unless eta*lam*(1 + rho*lam) < 2 for every lam."""
+    (docs/papers/sam.md#algorithms; derived here). Raises ValueError unless eta*lam*(1 + rho*lam) < 2 for every lam."""
     e, r = _num("eta", eta_v), _num("rho", rho_v, allow_zero=True)
     ls = [_num("lam", v) for v in (lams if hasattr(lams, "__iter__") else [lams])]
     thr = sp.lambdify((lam, rho), usam_threshold_expr(), "math")
