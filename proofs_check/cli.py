@@ -151,17 +151,17 @@ def cmd_list(args) -> int:
     if args.json:
         print(json.dumps([c.to_json() for c in claims], indent=2))
         return 0
-    rows = [[c.id, f"{c.paper}", c.theorem, c.source, c.statement] for c in claims]
-    width = max(40, (os.get_terminal_size((160, 20)).columns if sys.stdout.isatty() else 160) - 80)
+    rows = [[c.id, f"{c.paper}", c.theorem, core.SOURCE_LABELS[c.source], c.statement] for c in claims]
+    width = max(40, (os.get_terminal_size((160, 20)).columns if sys.stdout.isatty() else 160) - 100)
     wrapped = []
     for r in rows:
-        lines = textwrap.wrap(r[4], width) or [""]
-        wrapped.append(r[:4] + [lines[0]])
-        wrapped += [["", "", "", "", ln] for ln in lines[1:]]
+        th, st = textwrap.wrap(r[2], 40) or [""], textwrap.wrap(r[4], width) or [""]
+        for i in range(max(len(th), len(st))):
+            wrapped.append([r[0] if i == 0 else "", r[1] if i == 0 else "", th[i] if i < len(th) else "",
+                            r[3] if i == 0 else "", st[i] if i < len(st) else ""])
     print(_table(wrapped, ["claim", "arXiv", "theorem", "source", "statement"]))
-    print(f"\n{len(claims)} claims. Source tags: paper = the paper's statement; paper-order = the paper's "
-          "order, constants unconfirmed;\nderived = bound proven by this toolkit; empirical = observed, "
-          "not a theorem.")
+    print(f"\n{len(claims)} claims. Source tags:\n" + "\n".join(
+        f"  {core.SOURCE_LABELS[k]} ({k}): {v}" for k, v in core.SOURCE_WORDS.items()))
     return 0
 
 

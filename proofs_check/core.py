@@ -30,13 +30,25 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 __all__ = [
-    "BUDGETS", "SOURCES", "STATUSES", "OUTCOMES", "KINDS", "PAPERS", "Claim", "Verdict", "claim",
+    "BUDGETS", "SOURCES", "SOURCE_WORDS", "SOURCE_LABELS", "STATUSES", "OUTCOMES", "KINDS", "PAPERS", "Claim", "Verdict", "claim",
     "verdict_from", "margin_for",
     "get_claim", "all_claims", "claims_for", "resolve", "UnknownClaimError", "load_all",
 ]
 
 BUDGETS = ("fast", "full")
 SOURCES = ("paper", "paper-order", "derived", "empirical")
+#: what each source tag means, in words a reader of the paper recognises (``list``, the report header)
+SOURCE_WORDS: dict[str, str] = {
+    "paper": "the paper's own result (theorem, proposition, figure or stated setting), confirmed from its "
+             "text, poster, slides or official code",
+    "paper-order": "the paper's result at the level of its order (O / Theta); its constants are not confirmed",
+    "derived": "a bound, construction or reduction derived in this toolkit (the derivation is in "
+               "docs/papers/<module>.md), not the paper's statement",
+    "empirical": "an observation from this toolkit's own runs, not a theorem of the paper",
+}
+#: the short form of :data:`SOURCE_WORDS` for table cells
+SOURCE_LABELS: dict[str, str] = {"paper": "paper's result", "paper-order": "paper's order",
+                                 "derived": "ours: derived", "empirical": "ours: observed"}
 #: the scientific verdicts a check may return
 STATUSES = ("verified", "refuted", "inconclusive")
 #: every outcome a result can have: a scientific verdict, or ``error`` (the check raised: a bug or a
@@ -268,6 +280,7 @@ class Claim:
     def to_json(self) -> dict:
         return {"id": self.id, "paper": self.paper, "theorem": self.theorem,
                 "statement": self.statement, "source": self.source,
+                "source_words": SOURCE_WORDS[self.source],
                 "mutations": list(self.mutations), "expected": self.expected,
                 "expected_full": self.expected_full or self.expected,
                 "decides_at": self.decides_at, "doc": self.doc}

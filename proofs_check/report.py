@@ -19,14 +19,9 @@ import shutil
 import sys
 import time
 
-from .core import PAPERS
+from .core import PAPERS, SOURCE_WORDS, SOURCES
 
-SOURCE_HELP = {
-    "paper": "the paper's statement (verified from the paper, its poster or its code)",
-    "paper-order": "the paper's statement at the level of its order; constants not confirmed",
-    "derived": "a bound or construction derived and proven in this toolkit",
-    "empirical": "an observation from simulation, not a theorem",
-}
+SOURCE_HELP = SOURCE_WORDS
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1280px;
@@ -143,12 +138,22 @@ def _fig_html(f, rel: str, size) -> str:
             "(full size)</a></figcaption></figure>")
 
 
-def _source_tags_html() -> str:
-    """The paragraph explaining the source tags."""
-    return ("<p class='small'>Source tags: " + "; ".join(f"{_tag(k)} {_esc(v)}" for k, v in SOURCE_HELP.items())
-            + ". Docstrings keep finer tags: [V-abs]/[V-poster]/[V-code] verified from the paper's "
-              "abstract, poster or code; [D] derived here; [R] recalled (re-derived before use); [E]/[N] "
-              "observed in our runs.</p>")
+def tag_header_html(claims) -> str:
+    """The header explaining the source tags: what each tag means, and how many claims of each kind
+    every paper has (so a derived bound is never mistaken for the paper's theorem)."""
+    counts: dict[str, dict[str, int]] = {}
+    for c in claims:
+        counts.setdefault(c.module, dict.fromkeys(SOURCES, 0))[c.source] += 1
+    rows = "".join(f"<tr><td>{_esc(PAPERS[m][1])} (arXiv:{_esc(PAPERS[m][0])})</td>"
+                   + "".join(f"<td class='num'>{n[s]}</td>" for s in SOURCES) + "</tr>"
+                   for m, n in counts.items())
+    total = "".join(f"<td class='num'>{sum(n[s] for n in counts.values())}</td>" for s in SOURCES)
+    return ("<p class='small'>Source tags: " + "; ".join(f"{_tag(k)} {_esc(v)}" for k, v in SOURCE_WORDS.items())
+            + ". Each claim's docstring says in words where its statement was confirmed (the paper's text, "
+              "abstract, poster, slides or official code at a commit), and which parts were derived here or "
+              "recalled, not confirmed.</p><table class='tags'><tr><th>paper</th>"
+            + "".join(f"<th>{_tag(s)}</th>" for s in SOURCES) + "</tr>" + rows
+            + f"<tr><td><b>all papers</b></td>{total}</tr></table>")
 
 
 def _provenance_html(prov: dict | None) -> str:
@@ -237,7 +242,7 @@ def _render_html(results, figs_by_module, fig_files, budget, seed, elapsed, prov
              "room). Each claim's <i>mutated twins</i> (the bound halved, the theorem's condition violated, a "
              "weight perturbed) go through the same comparison and must come out refuted, which shows the "
              "check can fail.</p>",
-             _provenance_html(prov), _source_tags_html()]
+             _provenance_html(prov), tag_header_html(r.claim for r in results if r.mutation is None)]
 
     # table of contents: every paper the toolkit knows, in README order
     parts.append("<h2 id='contents'>Contents</h2><ul class='toc'>")
