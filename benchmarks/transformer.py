@@ -1,184 +1,183 @@
-"""Training throughput of ``numerics/transformer.py`` on CPU.
+"""Training throughput of ``numerics/transformer.py`` against the official position-coupling model.
 
-Setting: 1 layer, 4 heads, width 64 (and 256), batch 128 of 1-10 digit additions in
-the position-coupling format padded to 35 tokens, AdamW, float32, 2 threads. One training step is
-forward + backward + AdamW update (the batch sampling and random start offsets run inside the same
-jitted ``lax.scan``, see ``numerics.arith_train.make_trainer``).
+The workload: a 1-layer, 4-head decoder-only Transformer trained on 1-10 digit additions in the
+coupled format, padded to 35 tokens, batch 128, AdamW with gradient clipping, float32; one step
+is forward + backward + update. The official model is HanseulJo/position-coupling's
+``CustomDecoderOnlyT5`` (gated-GELU FFN, RMSNorm before and after each sublayer, learned absolute
+position table), run in a subprocess of this script with a PyTorch interpreter (``--python``),
+both eager and through ``torch.compile`` (the official training config sets ``compile: True``).
 
-Reference, recorded from an earlier measurement (not measured here unless ``--official`` is given): the official
-PyTorch model (HanseulJo/position-coupling, ``CustomT5DecoderOnly``) ran about 22 steps/s
-(about 99,000 padded tokens/s) at width 64 and about 3.1 steps/s at width 256 on a quiet 2-core
-machine. With ``--official PATH`` (a checkout of that repository, and torch + transformers
-importable by ``--python``), the official model is timed in a subprocess of this run at the same
-size and batch, and the ratio is a measured one.
+``--like-official`` runs the toolkit's model with the official architecture
+(``TransformerConfig(ffn="gated", norm_position="pre_post", readout_bias=False,
+tie_embeddings=True)``) and the same
+vocabulary and position-table size, so the two have the same parameter count (printed). Without it
+the toolkit's default block (plain GELU MLP with biases, pre-RMSNorm) is timed, which is not the
+same model. Every configuration (width x threads) is repeated ``--repeats`` times, the toolkit and
+the official model in turn (A B A B ...), each side in a fresh subprocess with its thread count
+fixed before import; the script prints steps/s and the ratio ours/official, min and median over
+the repetitions.
 
-It also times the explicit 1-layer addition construction (``numerics.position_coupling``, P = 10)
-on 1000-digit additions (teacher-forced check of every response token), unless
-``--skip-construction``.
+``--paper-width`` adds the row of the paper's model (width 512, 4 heads, head dimension 128,
+d_ff 2048, batch 1000 x padded length), the shape a user reproducing the paper runs.
 
 Usage::
 
-    .venv/bin/python benchmarks/transformer.py [--widths 64 256] [--steps 60] [--threads 2]
-        [--official /tmp/position-coupling --python /tmp/torchvenv/bin/python]
+    python benchmarks/transformer.py --like-official --official /tmp/position-coupling \\
+        --python /tmp/torchvenv/bin/python [--widths 64 256] [--threads 1 2] [--repeats 3]
+        [--paper-width]
+
+The official code stays outside this repository; its interpreter needs torch and
+``transformers==4.46.3`` (the version of its ``env.yaml``).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
-import time
 
-REFERENCE = {64: 22.0, 256: 3.1}      # steps/s of the official model, an earlier measurement
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 T_PAD = 35
-BATCH = 128
 
-
-def _set_threads(n: int) -> None:
-    flags = os.environ.get("XLA_FLAGS", "")
-    if "intra_op_parallelism_threads" not in flags:
-        os.environ["XLA_FLAGS"] = (flags + f" --xla_cpu_multi_thread_eigen={'true' if n > 1 else 'false'}"
-                                   f" intra_op_parallelism_threads={n}").strip()
-
-
-def ours(width: int, steps: int, seed: int = 0) -> dict:
-    """Steps/s and padded tokens/s of our training step at ``width`` (1 layer, 4 heads,
-    d_head = width/4, d_ff = 4 width... see ``d_ff`` in the output)."""
-    import jax
-    import numpy as np
-
-    from numerics.arith_train import Recipe, make_pool, make_trainer
-
-    r = Recipe(train_digits=(1, 10), max_position=40, d_model=width, n_heads=4,
-               d_ff=4 * width, batch=BATCH, steps=steps, pool_size=4096)
-    pool = make_pool(r, r.pool_size, np.random.default_rng(seed))
-    T = pool["tokens"].shape[1]
-    pad = T_PAD - T
-    if pad < 0:
-        raise ValueError(f"1-10 digit additions need {T} > {T_PAD} tokens")
-    for k in ("tokens", "target"):
-        pool[k] = np.pad(pool[k], ((0, 0), (0, pad)))
-    pool["ids"] = np.pad(pool["ids"], ((0, 0), (0, 0), (0, pad)))
-    (params, opt_state), run_chunk, cfg = make_trainer(r, pool, seed=seed)
-    key = jax.random.PRNGKey(seed)
-    params, opt_state, ls = run_chunk(params, opt_state, jax.random.split(key, steps))  # compile
+_OURS = r'''
+import json, os, sys, time
+n = int(sys.argv[6])
+os.environ["XLA_FLAGS"] = (f"--xla_cpu_multi_thread_eigen={'true' if n > 1 else 'false'} "
+                           f"intra_op_parallelism_threads={n}")
+sys.path.insert(0, sys.argv[1])
+import jax, numpy as np
+from numerics.arith_train import Recipe, make_pool, make_trainer
+from numerics.transformer import param_count
+w, steps, like, batch, T = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", int(sys.argv[5]), int(sys.argv[7])
+kw = dict(ffn="gated", norm_position="pre_post", readout_bias=False, tie_embeddings=True) if like else {}
+r = Recipe(train_digits=(1, 10), max_position=40, d_model=w, n_heads=4, d_head=w // 4, d_ff=4 * w,
+           batch=batch, steps=steps, pool_size=max(4096, batch), **kw)
+pool = make_pool(r, r.pool_size, np.random.default_rng(0))
+pad = T - pool["tokens"].shape[1]
+for k in ("tokens", "target"):
+    pool[k] = np.pad(pool[k], ((0, 0), (0, pad)))
+pool["ids"] = np.pad(pool["ids"], ((0, 0), (0, 0), (0, pad)))
+(params, opt_state), run_chunk, cfg = make_trainer(r, pool, seed=0)
+key = jax.random.PRNGKey(0)
+params, opt_state, ls = run_chunk(params, opt_state, jax.random.split(key, steps))
+jax.block_until_ready(ls)
+best = 1e9
+for rep in range(2):
+    t0 = time.perf_counter()
+    params, opt_state, ls = run_chunk(params, opt_state, jax.random.split(jax.random.fold_in(key, rep + 1), steps))
     jax.block_until_ready(ls)
-    best = float("inf")
-    for rep in range(3):
-        t0 = time.perf_counter()
-        params, opt_state, ls = run_chunk(params, opt_state,
-                                          jax.random.split(jax.random.fold_in(key, rep + 1), steps))
-        jax.block_until_ready(ls)
-        best = min(best, time.perf_counter() - t0)
-    sps = steps / best
-    return {"width": width, "d_ff": cfg.ff_dim, "d_head": cfg.head_dim, "steps_per_s": sps,
-            "tokens_per_s": sps * BATCH * T_PAD, "final_loss": float(ls[-1])}
-
+    best = min(best, time.perf_counter() - t0)
+print(json.dumps({"steps_per_s": steps / best, "params": param_count(params), "vocab": cfg.vocab_size,
+                  "positions": cfg.table_sizes[0]}))
+'''
 
 _OFFICIAL = r'''
-import sys, time, json, torch
+import json, sys, time, torch
 sys.path.insert(0, sys.argv[1])
 from transformers import T5Config
 from src.model.modeling.custom_t5_decoder_only import CustomDecoderOnlyT5
-w, steps, threads = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+w, steps, compiled, batch, threads, T, V, npos = (int(a) for a in sys.argv[2:10])
 torch.set_num_threads(threads); torch.manual_seed(0)
-cfg = T5Config(vocab_size=16, d_model=w, d_kv=w // 4, d_ff=4 * w, num_layers=1, num_heads=4,
-    n_positions=41, dropout_rate=0.0, feed_forward_proj="gated-gelu", normalization_layer="rmsnorm",
+cfg = T5Config(vocab_size=V, d_model=w, d_kv=w // 4, d_ff=4 * w, num_layers=1, num_heads=4,
+    n_positions=npos, dropout_rate=0.0, feed_forward_proj="gated-gelu", normalization_layer="rmsnorm",
     layer_norm_position="pre_post", layer_norm_epsilon=1e-6, pad_token_id=0, bos_token_id=2,
     eos_token_id=2, decoder_start_token_id=2, position_encoding_type="abs_learned")
 m = CustomDecoderOnlyT5(cfg, position_encoding_type="abs_learned"); m.train()
-opt = torch.optim.AdamW(m.parameters(), lr=1e-3, betas=(0.9, 0.98))
-B, T = 128, 35
-x = torch.randint(3, 15, (B, T)); pos = torch.randint(1, 30, (B, T)); lab = x.clone(); lab[:, :20] = -100
+n_params = sum(p.numel() for p in m.parameters())
+opt = torch.optim.AdamW(m.parameters(), lr=1e-4, betas=(0.9, 0.95))
+fwd = torch.compile(m) if compiled else m
+x = torch.randint(3, 15, (batch, T)); pos = torch.randint(1, npos - 1, (batch, T))
+lab = x.clone(); lab[:, :20] = -100
 def step():
-    out = m(input_ids=x, position_ids=pos, labels=lab)
+    out = fwd(input_ids=x, position_ids=pos, labels=lab)
     out.loss.backward(); torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0); opt.step(); opt.zero_grad()
-for _ in range(5): step()
+for _ in range(3): step()
 best = 1e9
-for _ in range(3):
+for _ in range(2):
     t0 = time.perf_counter()
     for _ in range(steps): step()
     best = min(best, time.perf_counter() - t0)
-print(json.dumps({"width": w, "steps_per_s": steps / best, "tokens_per_s": steps / best * B * T,
-                  "params": sum(p.numel() for p in m.parameters())}))
+print(json.dumps({"steps_per_s": steps / best, "params": n_params}))
 '''
 
 
-def official(path: str, python: str, width: int, steps: int, threads: int) -> dict | None:
-    """Time the official CustomT5DecoderOnly model (gated-GELU, pre+post RMSNorm, learned
-    absolute positions) at the same size in a subprocess; None (with a message) if it fails."""
-    try:
-        out = subprocess.run([python, "-c", _OFFICIAL, path, str(width), str(steps), str(threads)],
-                             capture_output=True, text=True, timeout=900)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        print(f"official model not run: {e}", file=sys.stderr)
-        return None
+def _run(args, timeout=1800):
+    out = subprocess.run(args, capture_output=True, text=True, timeout=timeout)
     if out.returncode != 0:
-        print("official model failed:\n" + out.stderr[-2000:], file=sys.stderr)
-        return None
+        raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def construction_eval(n_digits: int = 1000, n: int = 4, P: int = 10, seed: int = 0) -> dict:
-    """Seconds per example of the explicit addition construction (``numerics.position_coupling``,
-    1 layer, 2 heads, d = 17 + 2P, float64) checking ``n`` random ``n_digits``-digit additions with
-    teacher forcing (every response token, EOS included), compilation excluded."""
-    import numpy as np
+def ours(width, steps, like, batch, threads, T=T_PAD):
+    return _run([sys.executable, "-c", _OURS, ROOT, str(width), str(steps), "1" if like else "0",
+                 str(batch), str(threads), str(T)])
 
-    from numerics import arithmetic as ar
-    from numerics import position_coupling as pc
 
-    g = np.random.default_rng(seed)
-    ex = [ar.addition(int("".join(map(str, g.integers(1, 10, n_digits)))),
-                      int("".join(map(str, g.integers(1, 10, n_digits))))) for _ in range(n)]
-    c = pc.build(P)
-    pc.evaluate(c, ex[:1], pad_len=ex[0].T)                      # compile
-    t0 = time.perf_counter()
-    out = pc.evaluate(c, ex, pad_len=ex[0].T)
-    dt = time.perf_counter() - t0
-    return {"n_digits": n_digits, "tokens": ex[0].T, "seconds_per_example": dt / n,
-            "all_exact": bool(np.all(out["exact"]))}
+def official(path, python, width, steps, compiled, batch, threads, vocab, positions, T=T_PAD):
+    return _run([python, "-c", _OFFICIAL, path, str(width), str(steps), "1" if compiled else "0",
+                 str(batch), str(threads), str(T), str(vocab), str(positions)])
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--widths", type=int, nargs="+", default=[64, 256])
-    ap.add_argument("--steps", type=int, default=60, help="steps per timed repetition (best of 3)")
-    ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--official", default=None, help="path of a position-coupling checkout")
-    ap.add_argument("--python", default=sys.executable, help="python with torch for --official")
-    ap.add_argument("--json", default=None, help="write the results here")
-    ap.add_argument("--skip-construction", action="store_true",
-                    help="skip timing the explicit construction on 1000-digit additions")
+    ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--steps", type=int, default=40, help="steps per timed repetition")
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--repeats", type=int, default=3, help="interleaved repetitions per configuration")
+    ap.add_argument("--like-official", action="store_true",
+                    help="run our model with the official architecture and parameter count")
+    ap.add_argument("--official", default=None, help="path of a HanseulJo/position-coupling checkout")
+    ap.add_argument("--python", default=None, help="python with torch and transformers for --official")
+    ap.add_argument("--no-compile", action="store_true", help="skip the torch.compile official runs")
+    ap.add_argument("--paper-width", action="store_true",
+                    help="add the paper's shape: width 512, head dim 128, d_ff 2048, batch 1000")
+    ap.add_argument("--json", default=None, help="write the rows here")
     a = ap.parse_args(argv)
-    _set_threads(a.threads)
+    if a.official and not a.python:
+        raise SystemExit("--official needs --python (an interpreter with torch and transformers)")
+    if a.official and not os.path.exists(os.path.join(a.official, "src", "model", "modeling",
+                                                      "custom_t5_decoder_only.py")):
+        raise SystemExit(f"--official: {a.official} is not a checkout of HanseulJo/position-coupling")
+    if min(a.widths) < 4 or min(a.threads) < 1 or a.steps < 1 or a.repeats < 1 or a.batch < 1:
+        raise SystemExit("--widths >= 4, --threads >= 1, --steps, --repeats, --batch >= 1")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
+          f"{'official architecture' if a.like_official else 'default architecture (not like-for-like)'}")
+    configs = [(w, t, a.batch, a.steps) for w in a.widths for t in a.threads]
+    if a.paper_width:
+        configs += [(512, t, 1000, 2) for t in a.threads]
     rows = []
-    for w in a.widths:
-        r = ours(w, a.steps)
-        line = (f"width {w:4d} (d_ff {r['d_ff']}, d_head {r['d_head']}): ours {r['steps_per_s']:7.2f} "
-                f"steps/s, {r['tokens_per_s']:10.0f} padded tokens/s")
+    for w, t, batch, steps in configs:
+        sides = {"ours": []}
         if a.official:
-            o = official(a.official, a.python, w, max(5, a.steps // 4), a.threads)
-            r["official"] = o
-            if o:
-                r["ratio_measured"] = r["steps_per_s"] / o["steps_per_s"]
-                line += (f" | official (same run) {o['steps_per_s']:6.2f} steps/s -> ratio "
-                         f"{r['ratio_measured']:.2f}x")
-        if w in REFERENCE:
-            line += (f" | recorded reference (other machine, not a measured ratio) "
-                     f"{REFERENCE[w]:.1f} steps/s")
+            sides["eager"] = []
+            if not a.no_compile:
+                sides["compiled"] = []
+        info = {}
+        for _ in range(a.repeats):
+            r = ours(w, steps, a.like_official, batch, t)
+            sides["ours"].append(r["steps_per_s"])
+            info["ours_params"] = r["params"]
+            if a.official:
+                for name in [k for k in sides if k != "ours"]:
+                    o = official(a.official, a.python, w, max(2, steps // 2), name == "compiled",
+                                 batch, t, r["vocab"], r["positions"])
+                    sides[name].append(o["steps_per_s"])
+                    info["official_params"] = o["params"]
+        row = {"width": w, "threads": t, "batch": batch, **info,
+               **{f"{k}_steps_per_s": v for k, v in sides.items()}}
+        line = (f"width {w:4d} batch {batch:4d} threads {t}: ours {statistics.median(sides['ours']):7.2f} "
+                f"steps/s ({info['ours_params']:,} params)")
+        for name in [k for k in sides if k != "ours"]:
+            ratios = [u / o for u, o in zip(sides["ours"], sides[name])]
+            row[f"ratio_vs_{name}"] = {"min": min(ratios), "median": statistics.median(ratios)}
+            line += (f" | official {name} {statistics.median(sides[name]):7.2f} steps/s "
+                     f"({info['official_params']:,} params): ratio min {min(ratios):.2f}x "
+                     f"median {statistics.median(ratios):.2f}x")
         print(line, flush=True)
-        rows.append(r)
-    if not a.skip_construction:
-        try:
-            cr = construction_eval()
-            print(f"construction (P=10, d=37): {cr['n_digits']}-digit additions ({cr['tokens']} tokens) "
-                  f"{cr['seconds_per_example']:.3f} s per example teacher-forced, all exact: "
-                  f"{cr['all_exact']}", flush=True)
-            rows.append({"construction": cr})
-        except ImportError as e:
-            print(f"construction not timed: {e}", file=sys.stderr)
+        rows.append(row)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(rows, f, indent=1)

@@ -68,7 +68,11 @@ class Recipe:
     train_digits    (min, max) operand length in training, sampled uniformly per operand.
     train_operands  (min, max) operand count (multi-operand only; addition uses 2).
     max_position    largest ID of the level-1 table (digits); ``max_position2`` for level 2.
-    d_model, n_heads, d_head, d_ff, n_layers, activation, norm: the Transformer.
+    d_model, n_heads, d_head, d_ff, n_layers, activation, norm, ffn, norm_position,
+    readout_bias, tie_embeddings: the Transformer (see
+                    :class:`numerics.transformer.TransformerConfig`; ``ffn="gated",
+                    norm_position="pre_post", readout_bias=False, tie_embeddings=True`` is the
+                    official position-coupling architecture).
     steps, batch, lr, warmup, min_lr_ratio, weight_decay, clip: AdamW with warm-up + cosine.
     pool_size       number of pre-generated training examples (the repository uses a fixed set).
     """
@@ -87,6 +91,10 @@ class Recipe:
     n_layers: int = 1
     activation: str = "gelu"
     norm: str | None = "rms"
+    ffn: str = "mlp"
+    norm_position: str = "pre"
+    readout_bias: bool = True
+    tie_embeddings: bool = False
     steps: int = 1000
     batch: int = 128
     lr: float = 1e-3
@@ -143,7 +151,9 @@ def model_config(recipe: Recipe) -> TransformerConfig:
         n_heads=recipe.n_heads, d_head=recipe.d_head, d_ff=recipe.d_ff, n_levels=recipe.n_levels,
         max_position=max(recipe.table_sizes, default=2) - 1,
         n_positions=recipe.table_sizes if recipe.n_levels else None,
-        activation=recipe.activation, norm=recipe.norm, dtype=recipe.dtype)
+        activation=recipe.activation, norm=recipe.norm, dtype=recipe.dtype, ffn=recipe.ffn,
+        norm_position=recipe.norm_position, readout_bias=recipe.readout_bias,
+        tie_embeddings=recipe.tie_embeddings)
 
 
 # ---------------------------------------------------------------- data

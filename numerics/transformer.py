@@ -53,7 +53,8 @@ Parameter dict (keys; shapes with d = d_model, H = n_heads, k = d_head, v = d_va
 ``params["layers"][i]["norm1"]`` / ``["norm2"]``  ``{"scale": [d]}`` (only when ``cfg.norm == "rms"``;
                                  plus ``norm1_post`` / ``norm2_post`` with ``norm_position="pre_post"``)
 ``params["final_norm"]``         ``{"scale": [d]}`` (only when ``cfg.norm == "rms"``)
-``params["unembed"]``            ``w`` [d, V], ``b`` [V] (``b`` only when ``cfg.readout_bias``)
+``params["unembed"]``            ``w`` [d, V], ``b`` [V] (``b`` only when ``cfg.readout_bias``, ``w``
+                                 only without ``cfg.tie_embeddings``)
 
 One block computes (pre-norm; ``N`` is RMSNorm or the identity)::
 
@@ -112,6 +113,8 @@ class TransformerConfig:
                   RMSNorm N' after each residual sum (the official model's
                   ``layer_norm_position: pre_post``). Only with ``norm="rms"``.
     readout_bias  whether the unembedding has a bias ``b_U`` (the official model has none).
+    tie_embeddings  read out with the token embedding: logits = d^(-1/2) N(h) E^T (no separate W_U;
+                  the official model's tied T5 head, ``tie_word_embeddings`` with its rescaling).
     dtype         ``"float32"`` (fast training) or ``"float64"`` (constructions).
     """
 
@@ -133,6 +136,7 @@ class TransformerConfig:
     ffn: str = "mlp"
     norm_position: str = "pre"
     readout_bias: bool = True
+    tie_embeddings: bool = False
 
     def __post_init__(self):
         for name in ("vocab_size", "d_model", "n_layers", "n_heads"):
@@ -200,7 +204,7 @@ def init_params(key, cfg: TransformerConfig, *, init_scale: float = 0.02) -> dic
         "tok_emb": normal((V, d), init_scale),
         "pos_emb": [normal((n, d), init_scale) for n in cfg.table_sizes],
         "layers": [],
-        "unembed": {"w": normal((d, V), 1.0 / math.sqrt(d))},
+        "unembed": {} if cfg.tie_embeddings else {"w": normal((d, V), 1.0 / math.sqrt(d))},
     }
     if cfg.readout_bias:
         params["unembed"]["b"] = jnp.zeros((V,), dt)
@@ -305,7 +309,10 @@ def forward(params, tokens, pos_ids, cfg: TransformerConfig, *, pos_vectors=None
         attn_ws.append(w)
         resid.append(h)
     final = _rms(h, params["final_norm"]) if cfg.norm == "rms" else h
-    logits = final @ params["unembed"]["w"]
+    if "w" in params["unembed"]:
+        logits = final @ params["unembed"]["w"]
+    else:  # tied read-out (T5's rescaled shared embedding)
+        logits = (final * (1.0 / math.sqrt(final.shape[-1]))) @ params["tok_emb"].T.astype(final.dtype)
     if "b" in params["unembed"]:
         logits = logits + params["unembed"]["b"]
     if return_intermediates:

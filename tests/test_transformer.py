@@ -83,7 +83,8 @@ def _reference(params, tok, pos, cfg):
             if "norm2_post" in L:
                 h = np.stack([rms(r, L["norm2_post"]["scale"]) for r in h])
         h = np.stack([rms(r, P["final_norm"]["scale"]) for r in h])
-        out[b] = h @ P["unembed"]["w"] + (P["unembed"]["b"] if cfg.readout_bias else 0)
+        W = P["tok_emb"].T / np.sqrt(cfg.d_model) if cfg.tie_embeddings else P["unembed"]["w"]
+        out[b] = h @ W + (P["unembed"]["b"] if cfg.readout_bias else 0)
     return out
 
 
@@ -98,10 +99,10 @@ def test_forward_matches_numpy_reference_with_free_head_dims_and_biases():
 
 def test_gated_ffn_pre_post_norm_matches_numpy_reference():
     """The official position-coupling architecture options: gated-GELU FFN without biases,
-    RMSNorm before and after each sublayer, no readout bias."""
-    cfg = _cfg(ffn="gated", norm_position="pre_post", readout_bias=False)
+    RMSNorm before and after each sublayer, the read-out tied to the token embedding."""
+    cfg = _cfg(ffn="gated", norm_position="pre_post", readout_bias=False, tie_embeddings=True)
     params = _perturb_biases(init_params(jax.random.PRNGKey(2), cfg, init_scale=0.5))
-    assert "b1" not in params["layers"][0]["mlp"] and "b" not in params["unembed"]
+    assert "b1" not in params["layers"][0]["mlp"] and params["unembed"] == {}
     assert "norm2_post" in params["layers"][1]
     tok, pos = _data(cfg)
     np.testing.assert_allclose(np.asarray(forward(params, tok, pos, cfg)),
