@@ -213,14 +213,17 @@ def run_jobs(jobs: list[Job], *, show_progress: bool = True, executor=None, cach
     elif isinstance(executor, str):
         executor = make_executor(scheduler=executor)
     results: list[Result | None] = [None] * len(jobs)
-    bar = None
+    bars: dict[str, object] = {}          # claims and twins: two phases, each its own bar and ETA
     if show_progress and jobs:
         try:
             from tqdm import tqdm
-            bar = tqdm(total=len(jobs), desc="checks", file=sys.stderr, leave=False,
-                       dynamic_ncols=True)
+            n_twins = sum(j.mutation is not None for j in jobs)
+            for name, n in (("claims", len(jobs) - n_twins), ("twins", n_twins)):
+                if n:
+                    bars[name] = tqdm(total=n, desc=name, file=sys.stderr, leave=False,
+                                      dynamic_ncols=True, position=len(bars))
         except ImportError:  # pragma: no cover
-            bar = None
+            bars = {}
     shards: dict[int, dict] = {}          # job index -> {"keys", "res", "left", "secs"}
     waiting: dict[str, list] = {}         # shard id -> [(job index, shard index)]
 
@@ -230,6 +233,7 @@ def run_jobs(jobs: list[Job], *, show_progress: bool = True, executor=None, cach
         results[i] = r
         if cache is not None and not r.cached and r.verdict.status in core.STATUSES:
             cache.put(r.job, r.verdict, r.computed_at)
+        bar = bars.get("twins" if r.job.mutation is not None else "claims")
         if bar is not None:
             bar.set_postfix_str(r.job.label)
             bar.update(1)
@@ -307,7 +311,7 @@ def run_jobs(jobs: list[Job], *, show_progress: bool = True, executor=None, cach
         executor.cancel_all()
         raise
     finally:
-        if bar is not None:
+        for bar in bars.values():
             bar.close()
         if own:
             executor.close()

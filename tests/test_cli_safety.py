@@ -252,3 +252,13 @@ def test_json_carries_provenance(demo_registry, tmp_path):
     assert prov["total_seconds"] >= 0 and prov["started"]
     assert prov["summary"]["claims_run"] == 3
     assert "git" in prov                                     # a commit, or None outside a checkout
+
+
+# ------------------------------------------------------------------------------- progress
+def test_claims_twins_and_figures_have_their_own_progress_bars(demo_registry, tmp_path, capsys):
+    assert cli.main(["check", "plasticity", "--twins"]) == 0
+    err = capsys.readouterr().err
+    assert "claims:" in err and "twins:" in err and "checks:" not in err
+    assert cli.main(["report", "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert "claims:" in err and "twins:" in err and "figures:" in err

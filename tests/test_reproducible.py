@@ -21,9 +21,9 @@ def _strip(x):
 
 def _run(cwd):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    r = subprocess.run([sys.executable, "-m", "proofs_check", "check", *CLAIMS, "--twins", "-q",
-                        "--json", "v.json"], cwd=cwd, env=env, capture_output=True, text=True,
-                       timeout=600)
+    argv = [sys.executable, "-m", "proofs_check", "check", *CLAIMS, "--twins", "-q", "--no-cache",
+            "--json", "v.json"]
+    r = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     with open(os.path.join(cwd, "v.json")) as f:
         return json.load(f)
