@@ -34,6 +34,7 @@ among the tokens of each example (coupling destroyed, the multiset of IDs kept).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import time
@@ -50,7 +51,7 @@ from numerics.transformer import TransformerConfig, init_params, loss_fn, token_
 
 
 __all__ = ["Recipe", "encode", "make_pool", "make_trainer", "train", "evaluate", "run", "model_config",
-           "sample_operands"]
+           "sample_operands", "uniform_ndigit", "eval_problems", "validation_set", "code_version"]
 
 TASKS = ("addition", "multi_operand")
 POSITIONS = ("coupled", "nope", "ape", "shuffled")
@@ -73,8 +74,19 @@ class Recipe:
                     :class:`numerics.transformer.TransformerConfig`; ``ffn="gated",
                     norm_position="pre_post", readout_bias=False, tie_embeddings=True`` is the
                     official position-coupling architecture).
-    steps, batch, lr, warmup, min_lr_ratio, weight_decay, clip: AdamW with warm-up + cosine.
+    steps, batch, lr, warmup, min_lr_ratio, weight_decay, clip, b1, b2: AdamW with linear
+                    warm-up and cosine decay to ``min_lr_ratio * lr``.
     pool_size       number of pre-generated training examples (the repository uses a fixed set).
+    select          ``"last"`` (the last step's weights) or ``"val_loss"``: the weights with the
+                    smallest loss on a validation set at the longest evaluated length (the paper
+                    keeps each run's checkpoint with the best validation loss at its longest test
+                    length), checked every ``val_every`` steps on ``val_n`` problems with
+                    ``val_digits`` digits per operand and ``val_operands`` operands, disjoint from
+                    the test problems (:func:`validation_set`).
+
+    Presets: :meth:`paper_addition` and :meth:`paper_multi_operand` are the papers' recipes (GPU
+    scale); :meth:`cpu_addition` and :meth:`cpu_multi_operand` are this toolkit's CPU reductions of
+    them (docs/papers/arith_training.md says what each keeps and what it scales down).
     """
 
     task: str = "addition"
@@ -102,8 +114,15 @@ class Recipe:
     min_lr_ratio: float = 0.1
     weight_decay: float = 0.0
     clip: float = 1.0
+    b1: float = 0.9
+    b2: float = 0.98
     pool_size: int = 50_000
     dtype: str = "float32"
+    select: str = "last"
+    val_digits: int | None = None
+    val_operands: int | None = None
+    val_n: int = 256
+    val_every: int = 250
 
     def __post_init__(self):
         if self.task not in TASKS:
@@ -118,6 +137,86 @@ class Recipe:
             raise ValueError(f"train_operands must satisfy 2 <= min <= max, got {self.train_operands}")
         if self.steps < 1 or self.batch < 1:
             raise ValueError(f"steps and batch must be >= 1, got {self.steps}, {self.batch}")
+        if self.select not in ("last", "val_loss"):
+            raise ValueError(f"select must be 'last' or 'val_loss', got {self.select!r}")
+        if self.select == "val_loss" and (self.val_digits is None or self.val_digits < 1):
+            raise ValueError("select='val_loss' needs val_digits >= 1 (the longest evaluated length)")
+        if self.val_every < 1 or self.val_n < 1:
+            raise ValueError(f"val_every and val_n must be >= 1, got {self.val_every}, {self.val_n}")
+
+    # ------------------------------------------------------------- presets
+    @classmethod
+    def paper_addition(cls, train_max: int = 30, **kw) -> "Recipe":
+        """The addition recipe of arXiv:2405.20671, Table 1 (official config
+        ``CustomT5DecoderOnly`` + ``training/default.yaml`` of HanseulJo/position-coupling): 1 layer,
+        4 heads, d_model 512, head dimension 128, gated-GELU d_ff 2048, RMSNorm before and after
+        each sublayer, tied read-out; AdamW lr 1e-4, betas (0.9, 0.95), no weight decay, 1% warm-up
+        then cosine to 0.1 lr, gradient clip 1; 50,000 steps of batch 1,000 from 10^6 examples;
+        max_position 202; operands of 1..``train_max`` digits (the paper trains 1-10, 1-20, 1-30;
+        generalizable length 70, 135, 200); the checkpoint with the best validation loss at the
+        longest test length (200 digits) is kept. GPU scale: runs unchanged on one."""
+        base = dict(task="addition", positions="coupled", train_digits=(1, train_max),
+                    max_position=202, d_model=512, n_heads=4, d_head=128, d_ff=2048, n_layers=1,
+                    activation="gelu", norm="rms", ffn="gated", norm_position="pre_post",
+                    readout_bias=False, tie_embeddings=True, steps=50_000, batch=1000, lr=1e-4,
+                    warmup=500, min_lr_ratio=0.1, weight_decay=0.0, clip=1.0, b1=0.9, b2=0.95,
+                    pool_size=1_000_000, select="val_loss", val_digits=200, val_n=1000,
+                    val_every=1000)
+        base.update(kw)
+        return cls(**base)
+
+    @classmethod
+    def paper_multi_operand(cls, **kw) -> "Recipe":
+        """The main multi-operand recipe of arXiv:2410.15787 (as its public reviews and official
+        configs state it): 6 layers, 8 heads, d_model 1024 (about 63M parameters), scratchpad with
+        bi-level coupling, max_position 40 per level, trained on 1-10 digits x 2-10 operands,
+        500,000 examples, batch 400, 50,000 steps, lr 3e-5; best validation loss at the largest
+        test cell. The paper's head dimension and d_ff are taken from the official T5 config
+        (d_kv 128, d_ff 2048)."""
+        base = dict(task="multi_operand", positions="coupled", scratchpad=True,
+                    train_digits=(1, 10), train_operands=(2, 10), max_position=40, max_position2=40,
+                    d_model=1024, n_heads=8, d_head=128, d_ff=2048, n_layers=6, activation="gelu",
+                    norm="rms", ffn="gated", norm_position="pre_post", readout_bias=False,
+                    tie_embeddings=True, steps=50_000, batch=400, lr=3e-5, warmup=500,
+                    min_lr_ratio=0.1, weight_decay=0.0, clip=1.0, b1=0.9, b2=0.95,
+                    pool_size=500_000, select="val_loss", val_digits=20, val_operands=20,
+                    val_n=400, val_every=1000)
+        base.update(kw)
+        return cls(**base)
+
+    @classmethod
+    def cpu_addition(cls, **kw) -> "Recipe":
+        """This toolkit's CPU reduction of :meth:`paper_addition` (docs/papers/arith_training.md):
+        the same architecture family (1 layer, 4 heads, gated FFN, pre+post RMSNorm, tied
+        read-out), training range 1-10 digits, max_position 80 (more than twice the longest
+        evaluated length, 30 digits, plus a margin, so every row is trained at many offsets),
+        width, batch and steps scaled down, lr and schedule near the paper's, a large pool,
+        selection by validation loss at 30 digits."""
+        base = dict(task="addition", positions="coupled", train_digits=(1, 10), max_position=80,
+                    d_model=256, n_heads=4, d_head=64, d_ff=1024, n_layers=1, activation="gelu",
+                    norm="rms", ffn="gated", norm_position="pre_post", readout_bias=False,
+                    tie_embeddings=True, steps=5000, batch=128, lr=3e-4, warmup=50,
+                    min_lr_ratio=0.1, weight_decay=0.0, clip=1.0, b1=0.9, b2=0.95,
+                    pool_size=200_000, select="val_loss", val_digits=30, val_n=256, val_every=250)
+        base.update(kw)
+        return cls(**base)
+
+    @classmethod
+    def cpu_multi_operand(cls, **kw) -> "Recipe":
+        """This toolkit's CPU reduction of :meth:`paper_multi_operand`: 2 layers (the paper's
+        width-512 ablations find 2 layers best), trained on 1-5 digits x 2-5 operands so the
+        end-of-number decision is seen at the evaluated widths, max_position 24 per level,
+        selection by validation loss at the largest evaluated cell (8 digits x 8 operands)."""
+        base = dict(task="multi_operand", positions="coupled", scratchpad=True,
+                    train_digits=(1, 5), train_operands=(2, 5), max_position=24, max_position2=24,
+                    d_model=128, n_heads=4, d_head=32, d_ff=512, n_layers=2, activation="gelu",
+                    norm="rms", ffn="gated", norm_position="pre_post", readout_bias=False,
+                    tie_embeddings=True, steps=5000, batch=64, lr=5e-4, warmup=50,
+                    min_lr_ratio=0.1, weight_decay=0.0, clip=1.0, b1=0.9, b2=0.95,
+                    pool_size=100_000, select="val_loss", val_digits=8, val_operands=8, val_n=128,
+                    val_every=250)
+        base.update(kw)
+        return cls(**base)
 
     @property
     def n_levels(self) -> int:
@@ -175,13 +274,27 @@ def sample_operands(recipe: Recipe, rng: np.random.Generator, digits=None, opera
         lens = [int(rng.integers(lo, hi + 1))] * m
     else:
         lens = [int(x) for x in rng.integers(lo, hi + 1, size=m)]
-    out = []
-    for n in lens:
-        if n == 1:
-            out.append(int(rng.integers(0, 10)))
-        else:
-            out.append(int(rng.integers(10 ** (n - 1), 10 ** n)))
-    return out
+    return [uniform_ndigit(rng, n) for n in lens]
+
+
+def uniform_ndigit(rng: np.random.Generator, n: int) -> int:
+    """A uniformly random ``n``-digit number as a Python int, exact for every ``n`` >= 1: 0-9 for
+    n = 1, else uniform on [10^(n-1), 10^n). Up to 18 digits one int64 draw (so results recorded
+    with earlier versions are unchanged); longer numbers are built from 18-digit blocks below a
+    uniformly drawn leading block, which is uniform on the same range."""
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"n (digits) must be >= 1, got {n}")
+    if n == 1:
+        return int(rng.integers(0, 10))
+    return _leading(rng, n)
+
+
+def _leading(rng, n):
+    """Uniform on [10^(n-1), 10^n) (leading digit 1-9) for n >= 1."""
+    if n <= 18:
+        return int(rng.integers(10 ** (n - 1), 10 ** n))
+    return _leading(rng, n - 18) * 10 ** 18 + int(rng.integers(0, 10 ** 18))
 
 
 def encode(recipe: Recipe, operands):
@@ -260,7 +373,7 @@ def _optimizer(recipe: Recipe):
     sched = optax.warmup_cosine_decay_schedule(
         0.0, recipe.lr, warm, max(recipe.steps, warm + 1), end_value=recipe.lr * recipe.min_lr_ratio)
     return optax.chain(optax.clip_by_global_norm(recipe.clip),
-                       optax.adamw(sched, b1=0.9, b2=0.98, weight_decay=recipe.weight_decay))
+                       optax.adamw(sched, b1=recipe.b1, b2=recipe.b2, weight_decay=recipe.weight_decay))
 
 
 def make_trainer(recipe: Recipe, pool: dict, seed: int = 0):
@@ -298,36 +411,151 @@ def make_trainer(recipe: Recipe, pool: dict, seed: int = 0):
     return (params, opt_state), run_chunk, cfg
 
 
+def _save_state(path, meta, trees, arrays):
+    """Atomically write a checkpoint: the leaves of each pytree in ``trees`` and the plain
+    ``arrays``, with the JSON ``meta``; a temporary file in the same folder, then os.replace."""
+    out = {"meta": np.array(json.dumps(meta))}
+    for name, tree in trees.items():
+        for i, leaf in enumerate(jax.tree_util.tree_leaves(tree)):
+            out[f"{name}/{i}"] = np.asarray(leaf)
+    out.update(arrays)
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}.tmp.npz")
+    try:
+        np.savez(tmp, **out)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _load_state(path, templates):
+    """Read a checkpoint written by :func:`_save_state`; ``templates`` gives each pytree's
+    structure. Returns (meta, trees, arrays)."""
+    with np.load(path) as z:
+        meta = json.loads(str(z["meta"]))
+        trees = {}
+        for name, tmpl in templates.items():
+            leaves, treedef = jax.tree_util.tree_flatten(tmpl)
+            trees[name] = jax.tree_util.tree_unflatten(
+                treedef, [jnp.asarray(z[f"{name}/{i}"], dtype=l.dtype) for i, l in enumerate(leaves)])
+        arrays = {k: z[k] for k in z.files if "/" not in k and k != "meta"}
+    return meta, trees, arrays
+
+
 def train(recipe: Recipe, seed: int = 0, *, chunk: int = 100, time_limit: float | None = None,
-          log=None, pool=None):
+          log=None, pool=None, checkpoint: str | None = None, progress: bool = False,
+          val=None):
     """Train a model on ``recipe`` from seed ``seed`` (pool, initialisation and batches).
 
     Every step draws ``batch`` examples from a pool of ``pool_size`` (start-1) examples and a fresh
-    random start per example and level; AdamW (b1 0.9, b2 0.98, gradient clip) with linear
-    warm-up and cosine decay to ``min_lr_ratio * lr`` (the repository's recipe shape (confirmed from the official code), our
-    constants). Steps run in jitted ``lax.scan`` chunks of ``chunk``. ``time_limit`` (seconds)
-    stops early after a chunk (recorded in the history as ``steps_done``).
-    Returns ``(params, cfg, history)``; history has ``loss`` per step, ``steps_done``, ``seconds``.
+    random start per example and level; AdamW (``b1``, ``b2``, gradient clip) with linear warm-up
+    and cosine decay to ``min_lr_ratio * lr`` (the repository's recipe shape). Steps run in jitted
+    ``lax.scan`` chunks of ``chunk`` (at most ``val_every``). ``time_limit`` (seconds) stops early
+    after a chunk (recorded in the history as ``steps_done``).
+
+    With ``recipe.select == "val_loss"`` the validation loss (start ID 1, the evaluation's IDs) is
+    computed every ``val_every`` steps on ``val`` (tokens, ids, target) or, by default, on
+    :func:`validation_set`, and the weights with the smallest one are returned.
+
+    ``checkpoint`` (a file path) makes the run resumable: the state (weights, optimizer, PRNG key,
+    step, losses, best weights) is written atomically after every validation point and at the end;
+    a later call with the same path, recipe and seed continues from it, and gives the same result
+    as an uninterrupted run (same chunks, same keys). ``progress`` shows a bar with steps/s and the
+    current loss on stderr.
+
+    Returns ``(params, cfg, history)``; history has ``loss`` per step, ``steps_done``,
+    ``seconds``, ``val_steps``/``val_loss`` (the validation curve) and ``selected_step``.
     """
     rng = np.random.default_rng(seed)
     pool = pool if pool is not None else make_pool(recipe, recipe.pool_size, rng)
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 1)
     (params, opt_state), run_chunk, cfg = make_trainer(recipe, pool, seed=seed)
-    losses, done, t0 = [], 0, time.perf_counter()
-    while done < recipe.steps:
-        n = min(chunk, recipe.steps - done)
-        key, kc = jax.random.split(key)
-        params, opt_state, ls = run_chunk(params, opt_state, jax.random.split(kc, n))
-        losses.append(np.asarray(ls))
-        done += n
-        el = time.perf_counter() - t0
+    chunk = max(1, min(chunk, recipe.val_every))
+    use_val = recipe.select == "val_loss"
+    if use_val and val is None:
+        val = validation_set(recipe, seed)
+    if use_val:
+        vt, vi, vm = (jnp.asarray(a) for a in val)
+        val_loss = jax.jit(lambda p: loss_fn(p, vt, vi, vm, cfg))
+    losses, done, seconds = [], 0, 0.0
+    best, best_val, val_steps, val_hist, sel = params, np.inf, [], [], 0
+    meta = {"recipe": recipe.key(), "seed": int(seed), "chunk": chunk, "code": code_version()}
+    if checkpoint and os.path.exists(checkpoint):
+        m, trees, arr = _load_state(checkpoint, {"params": params, "opt": opt_state, "best": params})
+        if {k: m.get(k) for k in meta} != meta:
+            raise ValueError(f"checkpoint {checkpoint} was written for another recipe, seed or code "
+                             "version; pass another path")
+        params, opt_state, best = trees["params"], trees["opt"], trees["best"]
+        key = jnp.asarray(arr["key"], dtype=key.dtype)
+        done, seconds, best_val, sel = int(m["done"]), float(m["seconds"]), float(m["best_val"]), int(m["sel"])
+        losses = [arr["loss"]]
+        val_steps, val_hist = arr["val_steps"].tolist(), arr["val_loss"].tolist()
         if log is not None:
-            log(f"step {done}/{recipe.steps} loss {float(ls[-1]):.4f} {el:.0f}s")
-        if time_limit is not None and el > time_limit:
-            break
-    hist = {"loss": np.concatenate(losses), "steps_done": done,
-            "seconds": time.perf_counter() - t0}
-    return params, cfg, hist
+            log(f"resumed from {checkpoint} at step {done}")
+
+    def save():
+        if checkpoint:
+            _save_state(checkpoint, dict(meta, done=done, seconds=seconds, best_val=best_val, sel=sel),
+                        {"params": params, "opt": opt_state, "best": best},
+                        {"key": np.asarray(key), "loss": np.concatenate(losses) if losses else np.zeros(0),
+                         "val_steps": np.asarray(val_steps, np.int64),
+                         "val_loss": np.asarray(val_hist, np.float64)})
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=recipe.steps, initial=done, unit="step", desc=f"training seed {seed}",
+                   leave=False, dynamic_ncols=True)
+    t0 = time.perf_counter() - seconds
+    try:
+        while done < recipe.steps:
+            n = min(chunk, recipe.steps - done)
+            key, kc = jax.random.split(key)
+            params, opt_state, ls = run_chunk(params, opt_state, jax.random.split(kc, n))
+            losses.append(np.asarray(ls))
+            done += n
+            seconds = time.perf_counter() - t0
+            at_val = done % recipe.val_every == 0 or done == recipe.steps
+            if use_val and at_val:
+                v = float(val_loss(params))
+                val_steps.append(done)
+                val_hist.append(v)
+                if v < best_val:
+                    best_val, best, sel = v, params, done
+            if bar is not None:
+                bar.update(n)
+                bar.set_postfix(loss=f"{float(ls[-1]):.4f}",
+                                **({"val": f"{val_hist[-1]:.4f}"} if val_hist else {}))
+            if log is not None:
+                log(f"step {done}/{recipe.steps} loss {float(ls[-1]):.4f} {seconds:.0f}s")
+            if at_val:
+                save()
+            if time_limit is not None and seconds > time_limit:
+                break
+        save()
+    finally:
+        if bar is not None:
+            bar.close()
+    hist = {"loss": np.concatenate(losses) if losses else np.zeros(0), "steps_done": done,
+            "seconds": seconds, "val_steps": np.asarray(val_steps), "val_loss": np.asarray(val_hist),
+            "selected_step": sel if use_val else done}
+    return (best if use_val else params), cfg, hist
+
+
+@functools.lru_cache(maxsize=1)
+def code_version() -> str:
+    """A short hash of the source of the training pipeline (this module, the Transformer and the
+    data formats): part of every checkpoint's and cached run's key."""
+    import hashlib
+    import inspect
+
+    from numerics import arithmetic, transformer
+    h = hashlib.sha1()
+    for mod in (arithmetic, transformer, __import__(__name__, fromlist=["_"])):
+        h.update(inspect.getsource(mod).encode())
+    return h.hexdigest()[:12]
 
 
 # ---------------------------------------------------------------- evaluation
@@ -351,9 +579,7 @@ def evaluate(params, cfg: TransformerConfig, recipe: Recipe, digits: int, operan
     ``operands`` operands, start ID 1 (the repository's evaluation). Returns a dict with ``em``
     (whole response, EOS included), ``digits_only`` (all but the EOS slot) and ``eos`` accuracy.
     Raises ValueError when the problem needs IDs beyond the position tables."""
-    rng = np.random.default_rng(seed + 7919 * digits + 104729 * operands)
-    ex = [encode(recipe, sample_operands(recipe, rng, digits=digits, operands=operands))
-          for _ in range(n)]
+    ex = [encode(recipe, ops) for ops in eval_problems(recipe, digits, operands, n, seed)]
     T = max(len(t) for t, _, _ in ex)
     toks, ids, tgt = _pad_stack(ex, T=-(-T // 16) * 16)      # few distinct shapes -> few compiles
     if ids.shape[1]:
@@ -373,25 +599,64 @@ def evaluate(params, cfg: TransformerConfig, recipe: Recipe, digits: int, operan
     return {"em": float(em.mean()), "digits_only": float(dig.mean()), "eos": float(eos.mean())}
 
 
+def eval_problems(recipe: Recipe, digits: int, operands: int = 2, n: int = 500, seed: int = 1234):
+    """The operands of the ``n`` test problems :func:`evaluate` uses for (digits, operands, seed)."""
+    rng = np.random.default_rng(seed + 7919 * digits + 104729 * operands)
+    return [tuple(sample_operands(recipe, rng, digits=digits, operands=operands)) for _ in range(n)]
+
+
+def validation_set(recipe: Recipe, seed: int, *, n_test: int = 500, eval_seed: int | None = None):
+    """Padded (tokens, ids, target) of ``recipe.val_n`` validation problems at the longest
+    evaluated cell (``val_digits`` digits, ``val_operands`` operands), start ID 1, drawn from their
+    own random stream and disjoint from the ``n_test`` test problems :func:`run` evaluates there
+    (``eval_seed`` defaults to run's ``seed + 1000``)."""
+    if recipe.val_digits is None:
+        raise ValueError("validation_set needs recipe.val_digits")
+    ops = recipe.val_operands or (2 if recipe.task == "addition" else recipe.train_operands[1])
+    test = set(eval_problems(recipe, recipe.val_digits, ops, n_test,
+                             seed + 1000 if eval_seed is None else eval_seed))
+    rng = np.random.default_rng([seed, 2_147_483_647, recipe.val_digits, ops])
+    out = []
+    while len(out) < recipe.val_n:
+        p = tuple(sample_operands(recipe, rng, digits=recipe.val_digits, operands=ops))
+        if p not in test:
+            out.append(p)
+    ex = [encode(recipe, p) for p in out]
+    toks, ids, tgt = _pad_stack(ex)
+    need = np.array(recipe.table_sizes) - 1
+    if ids.shape[1] and np.any(ids.max(axis=(0, 2)) > need):
+        raise ValueError(f"val_digits={recipe.val_digits} needs position IDs beyond the tables "
+                         f"{need.tolist()}: raise max_position")
+    return toks, ids, tgt
+
+
 def run(recipe: Recipe, seed: int, eval_digits, eval_operands=(2,), *, n_eval: int = 500,
-        cache_dir: str | None = None, time_limit: float | None = None, log=None) -> dict:
+        cache_dir: str | None = None, time_limit: float | None = None, log=None,
+        progress: bool = False) -> dict:
     """Train ``recipe`` with ``seed`` and evaluate exact match on the grid
     ``eval_digits x eval_operands``. Returns a dict of numpy arrays: ``em``, ``digits_only``,
     ``eos`` of shape [len(eval_digits), len(eval_operands)], ``loss`` (per step), and scalars
     ``train_seconds``, ``steps_done``. With ``cache_dir`` the result is stored as / loaded from an
-    npz keyed by the recipe, seed and grid (so a full-budget verdict can be re-reported without
-    retraining)."""
+    npz keyed by the recipe, seed, grid and :func:`code_version` (so a full-budget verdict can be
+    re-reported without retraining), and training checkpoints there (``*.ckpt.npz``): a run
+    interrupted with Ctrl-C resumes from its last checkpoint and ends with the same result."""
     eval_digits, eval_operands = tuple(int(x) for x in eval_digits), tuple(int(x) for x in eval_operands)
     path = None
     if cache_dir:
         import hashlib
-        h = hashlib.sha1(f"{recipe.key()}|{seed}|{eval_digits}|{eval_operands}|{n_eval}"
-                         .encode()).hexdigest()[:16]
+        h = hashlib.sha1(f"{recipe.key()}|{seed}|{eval_digits}|{eval_operands}|{n_eval}|"
+                         f"{code_version()}".encode()).hexdigest()[:16]
         path = os.path.join(cache_dir, f"arith_{h}.npz")
         if os.path.exists(path):
             with np.load(path) as z:
                 return {k: z[k] for k in z.files}
-    params, cfg, hist = train(recipe, seed, time_limit=time_limit, log=log)
+    ckpt = None
+    if cache_dir:
+        import hashlib
+        ckpt = os.path.join(cache_dir, "arith_" + hashlib.sha1(
+            f"{recipe.key()}|{seed}|{code_version()}".encode()).hexdigest()[:16] + ".ckpt.npz")
+    params, cfg, hist = train(recipe, seed, time_limit=time_limit, log=log, checkpoint=ckpt,
+                              progress=progress)
     shape = (len(eval_digits), len(eval_operands))
     out = {k: np.zeros(shape) for k in ("em", "digits_only", "eos")}
     for i, nd in enumerate(eval_digits):
@@ -399,13 +664,14 @@ def run(recipe: Recipe, seed: int, eval_digits, eval_operands=(2,), *, n_eval: i
             r = evaluate(params, cfg, recipe, nd, m, n=n_eval, seed=seed + 1000)
             for k in out:
                 out[k][i, j] = r[k]
-    out.update(loss=hist["loss"], train_seconds=np.float64(hist["seconds"]),
+    out.update(loss=hist["loss"], val_steps=hist["val_steps"], val_loss=hist["val_loss"],
+               selected_step=np.int64(hist["selected_step"]), train_seconds=np.float64(hist["seconds"]),
                steps_done=np.int64(hist["steps_done"]), eval_digits=np.array(eval_digits),
                eval_operands=np.array(eval_operands),
                recipe=np.array(json.dumps(dataclasses.asdict(recipe))))
     if path:
         os.makedirs(cache_dir, exist_ok=True)
-        tmp = path + ".tmp.npz"
+        tmp = os.path.join(cache_dir, f".{os.path.basename(path)}.{os.getpid()}.tmp.npz")
         np.savez(tmp, **out)
         os.replace(tmp, path)
     return out
