@@ -88,7 +88,16 @@ def get(name: str) -> Figure:
         v = get_claim("sam.rate_1_over_T2").run()
         fig = figures.get("sam_rate").draw({"sam.rate_1_over_T2": v.arrays})
     """
-    _load_all()
+    if name not in _FIGURES:  # first the module the name starts with (cheap), then every module
+        import pkgutil
+
+        import figures
+
+        for info in pkgutil.iter_modules(figures.__path__):
+            if name.startswith(info.name + "_") and info.name != "style":
+                importlib.import_module(f"figures.{info.name}")
+        if name not in _FIGURES:
+            _load_all()
     try:
         return _FIGURES[name]
     except KeyError:
