@@ -14,6 +14,16 @@ Every returned certificate is re-checked in floating point (eigenvalues of P and
 r^2 P - M^T P M) before it is accepted, so a solver's "optimal" on a numerically infeasible
 problem is not taken as a proof. These tools are generic: any paper whose method is a linear
 iteration (GDA variants, momentum methods on quadratics, linearised dynamics) can use them.
+
+Fair-PCA SDPs (references for arXiv:2310.18593, ``docs/papers/fair_pca.md``):
+
+* :func:`fantope_null_sdp`  max <Sigma, P> over the fantope {tr P = k, 0 <= P <= I} with the null
+  constraint <P, U U^T> = 0. P >= 0 and <P, U U^T> = 0 force P U = 0, so the relaxation is tight:
+  the optimum is the sum of the top-k eigenvalues of (I - U U^T) Sigma (I - U U^T) (Ky Fan), and
+  P* = V* V*^T when that eigengap is positive.
+* :func:`olfat_aswani_sdp`  the FPCA SDP of Olfat & Aswani (AAAI 2019, eq. 7): max <Sigma, P> - mu t
+  with tr P <= k, 0 <= P <= I, <P, f f^T> <= delta^2 and [[t I, P M_i], [M_i^T P, I]] >= 0 for
+  M_i M_i^T = i Q + phi I (i = +, -), phi >= ||Q||_2; V is read from the top-k eigenvectors of P*.
 """
 from __future__ import annotations
 
@@ -24,7 +34,8 @@ from typing import Callable, Sequence
 import cvxpy as cp
 import numpy as np
 
-__all__ = ["Certificate", "lyapunov_rate", "uniform_rate", "check_certificate", "solve_feasible"]
+__all__ = ["Certificate", "lyapunov_rate", "uniform_rate", "check_certificate", "solve_feasible",
+           "FantopeSolution", "fantope_null_sdp", "olfat_aswani_sdp"]
 
 
 @dataclass
@@ -159,3 +170,108 @@ def uniform_rate(M_of: Callable[[float], np.ndarray], thetas: Sequence[float],
     if best is None:
         return None
     return Certificate(rate=best[0], P=best[1], bisection=probes)
+
+
+# ------------------------------------------------------------------------------ fair PCA SDPs
+@dataclass
+class FantopeSolution:
+    """An SDP solution: ``P`` (d x d, symmetrised), ``objective`` (the solver's optimum),
+    ``status`` (cvxpy's), ``V`` (the top-k eigenvectors of P) and ``eigvals`` of P (decreasing)."""
+    P: np.ndarray
+    objective: float
+    status: str
+    V: np.ndarray
+    eigvals: np.ndarray
+
+
+def _solve(prob: cp.Problem) -> str:
+    for solver in ("CLARABEL", "SCS"):
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Solution may be inaccurate")
+                prob.solve(solver=solver)
+        except (cp.error.SolverError, ValueError, ArithmeticError):
+            continue
+        if prob.status in ("optimal", "optimal_inaccurate"):
+            return prob.status
+    raise ArithmeticError(f"SDP not solved (status {prob.status})")
+
+
+def _finish(P, value, status, k):
+    P = (np.asarray(P) + np.asarray(P).T) / 2
+    ev, E = np.linalg.eigh(P)
+    return FantopeSolution(P=P, objective=float(value), status=status, V=E[:, ::-1][:, :k],
+                           eigvals=ev[::-1])
+
+
+def _check_sym(name, A, d=None):
+    A = np.asarray(A, float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1] or (d is not None and A.shape[0] != d):
+        raise ValueError(f"{name} must be a square{'' if d is None else f' {d} x {d}'} matrix, "
+                         f"got shape {A.shape}")
+    if not np.allclose(A, A.T, atol=1e-9 * max(1.0, float(np.abs(A).max()))):
+        raise ValueError(f"{name} must be symmetric")
+    return (A + A.T) / 2
+
+
+def _check_k(k, d):
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k < d:
+        raise ValueError(f"k must be an integer in [1, {d}), got {k!r}")
+    return int(k)
+
+
+def fantope_null_sdp(Sigma, U, k: int, null: bool = True) -> FantopeSolution:
+    """max <Sigma, P> s.t. tr P = k, 0 <= P <= I and (``null``) <P, U U^T> = 0 (cvxpy, CLARABEL with
+    SCS as fallback). The eigen-reference it must equal is sum_{i<=k} lambda_i(Pi Sigma Pi),
+    Pi = I - U U^T; with ``null=False`` it is the vanilla PCA value sum_{i<=k} lambda_i(Sigma)."""
+    Sigma = _check_sym("Sigma", Sigma)
+    d = Sigma.shape[0]
+    k = _check_k(k, d)
+    U = np.asarray(U, float)
+    if U.ndim != 2 or U.shape[0] != d:
+        raise ValueError(f"U must have shape ({d}, r), got {U.shape}")
+    P = cp.Variable((d, d), symmetric=True)
+    cons = [cp.trace(P) == k, P >> 0, np.eye(d) - P >> 0]
+    if null:
+        cons.append(cp.trace(P @ (U @ U.T)) == 0)
+    prob = cp.Problem(cp.Maximize(cp.trace(Sigma @ P)), cons)
+    status = _solve(prob)
+    return _finish(P.value, prob.value, status, k)
+
+
+def olfat_aswani_sdp(Sigma, f, Q, k: int, mu: float, delta: float = 0.0,
+                     phi: float | None = None) -> FantopeSolution:
+    """The fair-PCA SDP of Olfat & Aswani (AAAI 2019, "Convex formulations for fair principal
+    component analysis", eq. 7):
+
+        max <Sigma, P> - mu t  s.t.  tr P <= k, 0 <= P <= I, <P, f f^T> <= delta^2,
+        [[t I, P M_i], [M_i^T P, I]] >= 0,  M_i M_i^T = i Q + phi I,  i in {+1, -1},
+
+    phi >= ||Q||_2 (default ||Q||_2 + 1e-6, so both Cholesky factors exist). The two LMIs say
+    P (+-Q + phi I) P <= t I: t bounds the projected covariance gap (shifted by phi). P shrinks as mu
+    grows, so compare the extracted V (top-k eigenvectors of P), not objective values."""
+    Sigma = _check_sym("Sigma", Sigma)
+    d = Sigma.shape[0]
+    Q = _check_sym("Q", Q, d)
+    k = _check_k(k, d)
+    f = np.asarray(f, float).reshape(-1)
+    if f.shape != (d,):
+        raise ValueError(f"f must have shape ({d},), got {f.shape}")
+    for name, v in (("mu", mu), ("delta", delta)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not v >= 0:
+            raise ValueError(f"{name} must be a real number >= 0, got {v!r}")
+    qn = float(np.linalg.norm(Q, 2))
+    phi = qn + 1e-6 if phi is None else float(phi)
+    if not phi > qn - 1e-12:
+        raise ValueError(f"phi must be >= ||Q||_2 = {qn}, got {phi}")
+    P = cp.Variable((d, d), symmetric=True)
+    t = cp.Variable()
+    cons = [cp.trace(P) <= k, P >> 0, np.eye(d) - P >> 0,
+            cp.trace(P @ np.outer(f, f)) <= delta**2]
+    for sign in (1.0, -1.0):
+        M = np.linalg.cholesky(sign * Q + phi * np.eye(d))
+        PM = P @ M
+        cons.append(cp.bmat([[t * np.eye(d), PM], [PM.T, np.eye(d)]]) >> 0)
+    prob = cp.Problem(cp.Maximize(cp.trace(Sigma @ P) - mu * t), cons)
+    status = _solve(prob)
+    return _finish(P.value, prob.value, status, k)
