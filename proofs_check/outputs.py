@@ -86,6 +86,8 @@ def check_dir_target(path: str, option: str = "--out", *, report: bool = False) 
     ap = os.path.abspath(path)
     if os.path.lexists(ap) and not os.path.isdir(ap):
         raise OutputPathError(f"{option} {path!r} is an existing file, not a folder; choose another path")
+    if report:  # a link to a folder: the report replaces the folder it points to, not the link
+        ap = os.path.realpath(ap)
     if os.path.isdir(ap):
         if report and os.listdir(ap) and read_marker(ap) is None:
             raise OutputPathError(

@@ -262,3 +262,12 @@ def test_claims_twins_and_figures_have_their_own_progress_bars(demo_registry, tm
     assert cli.main(["report", "--out", str(tmp_path / "r")]) == 0
     err = capsys.readouterr().err
     assert "claims:" in err and "twins:" in err and "figures:" in err
+
+
+def test_report_through_a_link_to_its_folder(demo_registry, tmp_path):
+    real = tmp_path / "real"
+    assert cli.main(["report", "--out", str(real), "-q"]) == 0
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    assert cli.main(["report", "--out", str(link), "-q"]) == 0
+    assert link.is_symlink() and (real / "index.html").exists()
