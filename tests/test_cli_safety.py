@@ -271,3 +271,16 @@ def test_report_through_a_link_to_its_folder(demo_registry, tmp_path):
     link.symlink_to(real)
     assert cli.main(["report", "--out", str(link), "-q"]) == 0
     assert link.is_symlink() and (real / "index.html").exists()
+
+
+def test_coloured_table_is_the_plain_table_plus_colour(demo_with_error_and_skipped):
+    import re
+
+    from proofs_check import runner
+
+    jobs = runner.make_jobs(core.resolve(["plasticity"]), twins=True)
+    results = runner.run_jobs(jobs, show_progress=False)
+    plain, coloured = cli._results_table(results), cli._results_table(results, colour=True)
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
+    assert "\x1b[1;37;45mERROR (check raised)\x1b[0m" in coloured
+    assert "\x1b[35mrefuted (recorded finding)\x1b[0m" in coloured
