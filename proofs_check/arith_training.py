@@ -46,6 +46,85 @@ FULL_MO = Recipe(task="multi_operand", positions="coupled", scratchpad=True, tra
 SEEDS_FULL = (0, 1, 2)
 
 
+# ---- full-budget runs as shards: each (recipe, seed, grid) training run is one shard, so the seeds
+# and baselines of a full claim train on different workers (``--jobs N``); the claim then combines
+# them exactly as a serial run would (proofs_check.core.claim, ``shards=``)
+def _run_key(recipe: Recipe, seed: int, grid1, grid2, n_eval: int) -> list:
+    import dataclasses
+
+    return ["arith_run", dataclasses.asdict(recipe), int(seed), [int(x) for x in grid1],
+            [int(x) for x in grid2], int(n_eval)]
+
+
+def _run_shard(budget, key) -> dict:
+    """One training run of a full-budget claim (``numerics.arith_train.run``, cached in
+    ``TV_ARITH_CACHE`` when set)."""
+    _, fields, seed, grid1, grid2, n_eval = key
+    recipe = Recipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+    return run(recipe, seed, tuple(grid1), tuple(grid2), n_eval=n_eval, cache_dir=_cache())
+
+
+def _full_runs(specs, shard_results):
+    """The results of ``specs`` (from the runner's shards, or computed here in order)."""
+    if shard_results is None:
+        shard_results = [_run_shard("full", _run_key(*sp)) for sp in specs]
+    return list(shard_results)
+
+
+def _add_recipe(budget, mutation) -> Recipe:
+    base = FAST_ADD if budget == "fast" else FULL_ADD
+    if mutation == "shuffled_positions":
+        base = base.replace(positions="shuffled")
+    elif mutation == "nope":
+        base = base.replace(positions="nope")
+    return base
+
+
+def _add_full_specs(seed, mutation):
+    """(recipe, seed, lengths, operands, n_eval) of every full-budget run of the addition claim:
+    the coupled model on SEEDS_FULL, then (the claim only) the NoPE and APE baselines."""
+    base = _add_recipe("full", mutation)
+    hi = base.train_digits[1]
+    lengths = tuple(range(1, 2 * hi + 3))
+    specs = [(base, s, lengths, (2,), 300) for s in SEEDS_FULL]
+    if mutation is None:
+        for pos in ("nope", "ape"):
+            rb = base.replace(positions=pos)
+            if pos == "ape":
+                rb = rb.replace(max_position=_ape_max_position(base, lengths[-1]))
+            specs.append((rb, seed, lengths, (2,), 300))
+    return specs
+
+
+def _add_shards(budget, seed, mutation):
+    return None if budget == "fast" else [_run_key(*sp) for sp in _add_full_specs(seed, mutation)]
+
+
+def _mo_recipe(budget, mutation) -> Recipe:
+    base = FAST_MO if budget == "fast" else FULL_MO
+    if mutation == "no_scratchpad":
+        base = base.replace(scratchpad=False)
+    elif mutation == "shuffled_positions":
+        base = base.replace(positions="shuffled")
+    return base
+
+
+def _mo_full_specs(seed, mutation):
+    """Every full-budget run of the multi-operand claim: SEEDS_FULL, then (the claim only) the
+    no-scratchpad baseline."""
+    base = _mo_recipe("full", mutation)
+    (_, dhi), (_, mhi) = base.train_digits, base.train_operands
+    digits, ops = tuple(range(1, 2 * dhi + 1)), tuple(range(2, 2 * mhi + 1))
+    specs = [(base, s, digits, ops, 100) for s in SEEDS_FULL]
+    if mutation is None:
+        specs.append((base.replace(scratchpad=False), seed, digits, ops, 100))
+    return specs
+
+
+def _mo_shards(budget, seed, mutation):
+    return None if budget == "fast" else [_run_key(*sp) for sp in _mo_full_specs(seed, mutation)]
+
+
 def _cache():
     return os.environ.get("TV_ARITH_CACHE") or None
 
@@ -76,8 +155,9 @@ def _full_status(in_dist: float, in_bar: float, extrap: float, baseline: float) 
                  ">= 99% in-distribution exact match; at budget full its median exact match at "
                  "twice the longest training length is >= 95% while NoPE and random-start APE "
                  "trained with the same budget stay near 0.",
-       source="empirical", expected_full="inconclusive", mutations=("shuffled_positions", "nope"))
-def length_generalization_addition(budget, seed, mutation):
+       source="empirical", expected_full="inconclusive", mutations=("shuffled_positions", "nope"),
+       shards=_add_shards, shard=_run_shard)
+def length_generalization_addition(budget, seed, mutation, shard_results=None):
     """Source: the paper's experiment (confirmed from the authors' poster and the paper's Table 1:
     a 1-layer 4-head coupled model, d_model 512, trained on 1-30 digits reaches 95.65% median EM at
     200 digits; NoPE/APE collapse past ~34-40), run here at CPU size and measured here. Format and
@@ -104,11 +184,7 @@ def length_generalization_addition(budget, seed, mutation):
     permuted at random inside each training and test sequence: the coupling is destroyed, the
     multiset of IDs kept); ``nope`` (no position embedding; a 1-layer NoPE model cannot even fit
     addition, Proposition 5.2 of the paper)."""
-    base = FAST_ADD if budget == "fast" else FULL_ADD
-    if mutation == "shuffled_positions":
-        base = base.replace(positions="shuffled")
-    elif mutation == "nope":
-        base = base.replace(positions="nope")
+    base = _add_recipe(budget, mutation)
     lo, hi = base.train_digits
     if budget == "fast":
         lengths = tuple(range(1, hi + 3))
@@ -128,19 +204,15 @@ def length_generalization_addition(budget, seed, mutation):
                     "train_max": np.array(hi), "loss": r["loss"]})
     # ---- full budget
     lengths = tuple(range(1, 2 * hi + 3))
-    cache = _cache()
-    coupled = [run(base, s, lengths, (2,), n_eval=300, cache_dir=cache) for s in SEEDS_FULL]
+    runs = _full_runs(_add_full_specs(seed, mutation), shard_results)
+    coupled = runs[:len(SEEDS_FULL)]
     em_c = np.stack([r["em"][:, 0] for r in coupled])
     dig_c = np.stack([r["digits_only"][:, 0] for r in coupled])
     arrays = {"lengths": np.array(lengths), f"em_{base.positions}": em_c,
               f"digits_only_{base.positions}": dig_c, "train_max": np.array(hi)}
     base_em = {}
     if mutation is None:
-        for pos in ("nope", "ape"):
-            rb = base.replace(positions=pos)
-            if pos == "ape":
-                rb = rb.replace(max_position=_ape_max_position(base, lengths[-1]))
-            r = run(rb, seed, lengths, (2,), n_eval=300, cache_dir=cache)
+        for pos, r in zip(("nope", "ape"), runs[len(SEEDS_FULL):]):
             arrays[f"em_{pos}"] = r["em"][:, 0][None, :]
             base_em[pos] = float(r["em"][2 * hi - 1, 0])
     in_d = float(np.median(em_c[:, :hi].mean(axis=1)))
@@ -165,8 +237,9 @@ def length_generalization_addition(budget, seed, mutation):
                  "positions fits multi-operand addition in distribution; at budget full its median "
                  "exact match on the grid of 2x longer operands and 2x more operands is >= 95% "
                  "while coupled positions without the scratchpad stay near 0.",
-       source="empirical", expected_full="inconclusive", mutations=("no_scratchpad", "shuffled_positions"))
-def length_generalization_multi_operand(budget, seed, mutation):
+       source="empirical", expected_full="inconclusive", mutations=("no_scratchpad", "shuffled_positions"),
+       shards=_mo_shards, shard=_run_shard)
+def length_generalization_multi_operand(budget, seed, mutation, shard_results=None):
     """Source: the paper's experiment (confirmed from the authors' poster and the public reviews: a
     6-layer, 8-head, d 1024 model trained on 1-10 digits x 2-10 operands, high exact match up to
     30 x 30 with scratchpad + bi-level coupling; without the scratchpad, or with NoPE/FIRE, only
@@ -186,11 +259,7 @@ def length_generalization_multi_operand(budget, seed, mutation):
     Mutated twins: ``no_scratchpad`` (the plain zero-padded sum with one coupled level, the
     paper's baseline: a 1-layer model cannot produce multi-operand carries in one step) and
     ``shuffled_positions`` (the IDs permuted inside each sequence); both must fail the bar."""
-    base = FAST_MO if budget == "fast" else FULL_MO
-    if mutation == "no_scratchpad":
-        base = base.replace(scratchpad=False)
-    elif mutation == "shuffled_positions":
-        base = base.replace(positions="shuffled")
+    base = _mo_recipe(budget, mutation)
     (dlo, dhi), (mlo, mhi) = base.train_digits, base.train_operands
     if budget == "fast":
         digits, ops = tuple(range(1, dhi + 2)), tuple(range(2, mhi + 2))
@@ -210,15 +279,15 @@ def length_generalization_multi_operand(budget, seed, mutation):
                                "train_digits": np.array([dlo, dhi]),
                                "train_operands": np.array([mlo, mhi])})
     digits, ops = tuple(range(1, 2 * dhi + 1)), tuple(range(2, 2 * mhi + 1))
-    cache = _cache()
-    runs = [run(base, s, digits, ops, n_eval=100, cache_dir=cache) for s in SEEDS_FULL]
+    all_runs = _full_runs(_mo_full_specs(seed, mutation), shard_results)
+    runs = all_runs[:len(SEEDS_FULL)]
     em = np.stack([r["em"] for r in runs])
     arrays = {"digits": np.array(digits), "operands": np.array(ops),
               ("em_scratchpad" if base.scratchpad else "em_plain"): em,
               "train_digits": np.array([dlo, dhi]), "train_operands": np.array([mlo, mhi])}
     base_at = 0.0
     if mutation is None:
-        rb = run(base.replace(scratchpad=False), seed, digits, ops, n_eval=100, cache_dir=cache)
+        rb = all_runs[len(SEEDS_FULL)]
         arrays["em_plain"] = rb["em"][None]
         base_at = float(rb["em"][-1, -1])
     med = np.median(em, axis=0)

@@ -22,7 +22,7 @@ CLAIMS = claims_for("gda")
 def test_claims_registered():
     assert {c.id for c in CLAIMS} == {
         "gda.bilinear_spectra", "gda.alex_rule", "gda.bilinear_alex_rate", "gda.sim_lower_bound",
-        "gda.upper_bounds", "gda.lyapunov_sdp", "gda.pepit_sim"}
+        "gda.upper_bounds", "gda.lyapunov_sdp", "gda.pepit_sim", "gda.official_tuned_counts"}
     assert all(c.mutations for c in CLAIMS)
 
 
