@@ -138,3 +138,32 @@ def test_official_alex_gda_configuration_all_seeds_on_two_workers():
         (r,) = runner.run_jobs(jobs, show_progress=False, executor=ex)
     assert r.verdict.status == "verified", r.verdict.message
     assert r.verdict.observed == r.verdict.bound == 30
+
+
+def test_ctrl_c_cancels_outstanding_tasks_and_writes_nothing(demo_claims, tmp_path):
+    """Ctrl-C while waiting for results: the outstanding tasks are cancelled, the executor is
+    closed, the interrupt propagates, and no cache entry (whole or partial) is written."""
+    from proofs_check.cache import VerdictCache
+
+    class Interrupted(executor.SerialExecutor):
+        cancelled = closed = False
+
+        def next_done(self):
+            raise KeyboardInterrupt
+
+        def cancel_all(self):
+            Interrupted.cancelled = True
+            super().cancel_all()
+
+        def close(self):
+            Interrupted.closed = True
+            super().close()
+
+    ex = Interrupted()
+    store = VerdictCache(tmp_path)
+    jobs = runner.make_jobs([core.get_claim("plasticity.dist_sharded")], twins=True)
+    with pytest.raises(KeyboardInterrupt):
+        with ex:
+            runner.run_jobs(jobs, show_progress=False, executor=ex, cache=store)
+    assert Interrupted.cancelled and Interrupted.closed and ex.pending() == 0
+    assert not any(files for _, _, files in os.walk(tmp_path))
