@@ -7,6 +7,15 @@ from proofs_check import core
 from proofs_check.core import claim, verdict_from
 
 
+@pytest.fixture(autouse=True)
+def _verdict_cache_never_in_home(monkeypatch, tmp_path_factory):
+    """No test reads or writes the verdict cache in the user's home (the CLI's default at budget
+    full): the default location points into a fresh temporary folder per test, and TV_CACHE is
+    unset (tests of the cache pass their own folder)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+    monkeypatch.delenv("TV_CACHE", raising=False)
+
+
 @pytest.fixture
 def demo_registry(monkeypatch):
     """A private registry holding three demo claims under the 'plasticity' paper (and no other), and
