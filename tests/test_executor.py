@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from proofs_check import cli, core, executor, runner
@@ -167,3 +168,35 @@ def test_ctrl_c_cancels_outstanding_tasks_and_writes_nothing(demo_claims, tmp_pa
             runner.run_jobs(jobs, show_progress=False, executor=ex, cache=store)
     assert Interrupted.cancelled and Interrupted.closed and ex.pending() == 0
     assert not any(files for _, _, files in os.walk(tmp_path))
+
+
+def test_arith_full_claims_split_into_training_runs():
+    """The full-budget training claims declare one shard per training run (3 seeds + baselines);
+    with the training replaced by a stand-in, the runner's split run and Claim.run agree."""
+    from proofs_check import arith_training as at
+
+    calls = []
+
+    def fake_shard(budget, key):
+        _, fields, seed, g1, g2, n_eval = key
+        calls.append((fields["positions"], fields["scratchpad"], seed))
+        rng = np.random.default_rng(seed + 7 * len(calls))
+        em = rng.uniform(size=(len(g1), len(g2)))
+        return {"em": em, "digits_only": em, "eos": em, "loss": np.zeros(3),
+                "train_seconds": np.float64(1.0)}
+
+    for cid, n in (("position_coupling.length_generalization", 5),
+                   ("multi_operand.length_generalization", 4)):
+        c = core.get_claim(cid)
+        object.__setattr__(c, "shard", lambda b, k: fake_shard(b, k))
+        try:
+            keys = c.shard_keys("full", 0, None)
+            assert len(keys) == n and c.shard_keys("fast", 0, None) is None
+            assert len(c.shard_keys("full", 0, c.mutations[0])) == 3   # twins: no baselines
+            calls.clear()
+            (r,) = runner.run_jobs([runner.Job(cid, None, "full", 0)], show_progress=False)
+            calls.clear()
+            direct = c.run("full", 0, None)
+            assert r.verdict.to_json() | {"seconds": 0} == direct.to_json() | {"seconds": 0}
+        finally:
+            object.__setattr__(c, "shard", at._run_shard)
