@@ -34,7 +34,7 @@ __all__ = [
     "normalized_ascent", "unnormalized_ascent", "no_ascent", "ASCENTS", "make_step", "run",
     "run_batch", "trajectory_stats", "stochastic_sam_tail_mean", "skewed_noise",
     "cosine_sum_problem", "logistic_problem", "logistic_minimum", "quadratic", "stuck_cosine",
-    "square_wave_curvature", "xy_problem", "Problem",
+    "square_wave_curvature", "xy_problem", "Problem", "tree_normalized_ascent", "sam_grad",
 ]
 
 
@@ -71,6 +71,35 @@ def make_step(grad: Callable, ascent: Callable = normalized_ascent):
         return x - eta * grad(params, y)
 
     return step
+
+
+# ------------------------------------------------------------------------------- pytree SAM step
+def tree_normalized_ascent(grads, rho):
+    """SAM's ascent on a pytree of parameters: ``eps = rho * g / ||g||_2`` with the *global* norm
+    ||g||_2 over every leaf (Foret et al. 2021, eq. (2); Si & Yun eq. (2) for a flat vector), and
+    ``eps = 0`` when ``g = 0``. ``||eps||_2 = rho`` whenever ``g != 0``."""
+    leaves = jax.tree_util.tree_leaves(grads)
+    n = jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in leaves))
+    safe = jnp.where(n > 0, n, 1.0)
+    return jax.tree_util.tree_map(lambda x: jnp.where(n > 0, rho * x / safe, jnp.zeros_like(x)), grads)
+
+
+def sam_grad(loss_fn: Callable, params, rho, *args, has_aux: bool = False):
+    """The SAM gradient of a pytree model: the normalized two-step update of Foret et al. (2021)
+    (Si & Yun eqs. (2)-(3) with the descent step left to the caller).
+
+    With ``g = grad_w L(w)`` and ``eps = rho g / ||g||`` (:func:`tree_normalized_ascent`) it returns
+    ``(L(w), g_sam, eps)`` where ``g_sam = grad_w L(w + eps)``; any optax optimizer then takes
+    ``g_sam`` in place of ``g``. ``loss_fn(params, *args)`` returns a scalar (or ``(scalar, aux)``
+    with ``has_aux=True``, then the first output is ``(L(w), aux)``). ``rho = 0`` gives plain
+    gradient descent's gradient (eps = 0) at the same cost of two gradient evaluations, so variants
+    with and without SAM can share one vmapped, compiled graph."""
+    vg = jax.value_and_grad(loss_fn, has_aux=has_aux)
+    val, g = vg(params, *args)
+    eps = tree_normalized_ascent(g, rho)
+    perturbed = jax.tree_util.tree_map(lambda w, e: w + e, params, eps)
+    _, g_sam = vg(perturbed, *args)
+    return val, g_sam, eps
 
 
 def _ascent(name):
