@@ -27,7 +27,7 @@ def chunks(data):
     a = data["plasticity.sam_reset_label"]
     fig, axes = new(1, 2, size=(4.8, 3.8))
     titles = {"input": "input shift: growing buffer of chunks",
-              "label": "label shift: labels $y \\mapsto (y + c) \\bmod 10$ at chunk $c$"}
+              "label": "label shift: labels $y \\mapsto (y + c)$ mod 10 at chunk $c$"}
     for ax, shift in zip(axes, ("input", "label")):
         for n in _NAMES:
             acc = np.asarray(a[f"{shift}/{n}"])
@@ -37,7 +37,7 @@ def chunks(data):
         n_chunks = np.asarray(a[f"{shift}/base"]).shape[1]
         for r in range(0, n_chunks, max(1, n_chunks // 4)):
             ax.axvline(r + 0.5, color="C1", lw=0.6, ls=":", alpha=0.7)
-        ax.set_xlabel("chunk $c$ (reset after dotted lines)")
+        ax.set_xlabel("chunk $c$ (reset variants: head reset at the dotted lines)")
         ax.set_ylabel("chunk-end test accuracy")
         ax.set_title(titles[shift])
         ax.set_xticks(range(0, n_chunks, 2))
@@ -55,9 +55,10 @@ def dead_units(data):
         for n in _NAMES:
             d = np.asarray(a[f"dead/{shift}/{n}"])
             ax.plot(np.arange(d.shape[1]), d.mean(0), label=_NAMES[n], **_STYLE[n])
-        ax.set_xlabel("chunk $c$")
-        ax.set_ylabel("fraction of dead head neurons (test set)")
-        ax.set_title(f"{shift} shift")
+        ax.set_xlabel("chunk $c$ (measured at the chunk end, before a reset)")
+        ax.set_ylabel("dead head neurons (fraction, seed mean)")
+        ax.set_title(f"{shift} shift: neurons with zero output on every test input")
+        ax.set_xticks(range(0, d.shape[1], 2))
         ax.set_ylim(-0.02, 1.02)
         ax.legend(fontsize=7, title="v3: CReLU keeps every neuron active", title_fontsize=7)
     return fig
