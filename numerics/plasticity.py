@@ -514,7 +514,7 @@ def _dqn_run(key, rho, reset_every, c: DQNConfig, env, env_params):
         a = jnp.where(jax.random.uniform(ka) < eps, jax.random.randint(ke, (), 0, 2), greedy)
         obs2, st2, r, term, trunc, info = env.step(ke, carry["st"], a, env_params)
         buf = carry["buf"]
-        buf = {"o": buf["o"].at[t].set(carry["obs"]), "a": buf["a"].at[t].set(a),
+        buf = {"o": buf["o"].at[t].set(carry["obs"]), "a": buf["a"].at[t].set(a.astype(jnp.int32)),
                "r": buf["r"].at[t].set(r), "o2": buf["o2"].at[t].set(info["final_observation"]),
                "m": buf["m"].at[t].set(1.0 - term.astype(jnp.float64))}
         ep = carry["ep"] + r

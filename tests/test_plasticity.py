@@ -109,8 +109,11 @@ def test_theory_rejects_bad_input():
 
 
 # --------------------------------------------------------------------------------- numerics
+# normal floats only: XLA on CPU flushes subnormals to zero, so a subnormal pre-activation *is* 0 for
+# the model (hypothesis found z = 1.1e-308 -> relu(z) = relu(-z) = 0)
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.floats(-5, 5).filter(lambda v: v != 0), min_size=1, max_size=16))
+@given(st.lists(st.floats(-5, 5).filter(lambda v: abs(v) >= np.finfo(np.float64).tiny), min_size=1,
+                max_size=16))
 def test_crelu_half_positive(z):
     out = np.asarray(npl.crelu(jnp.asarray(z)))
     assert out.shape == (2 * len(z),) and int(np.sum(out > 0)) == tp.crelu_positive_count(z)
