@@ -115,7 +115,7 @@ class Protocol(NamedTuple):
     d_head: int = 64
 
 
-#: ``full``: the brief-sized reduction (widths 128/64, 20 chunks x 200 iterations, batch 32);
+#: ``full``: widths 128/64, 20 chunks x 200 iterations, batch 32);
 #: ``fast``: half the iterations and half the widths (CI seconds), the same 20 shifts (label-plasticity
 #: loss needs about 20 shifts to show at this scale).
 PROTOCOLS: dict[str, Protocol] = {
