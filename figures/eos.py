@@ -137,3 +137,35 @@ def tanh_neuron(data):
     ax.set_xlabel("$u$ = neuron weight (attractor of the u-map)")
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     return fig
+
+
+@figure("eos_slides_toy", title="The slides' toy log cosh(xy) at eta = 2/16: sharpness settles just below 2/eta = 16, "
+        "trajectories align on q = tanh(p)/p", claims=("eos.slides_toy",))
+def slides_toy(data):
+    """The setting of the authors' NeurIPS slides (toy log cosh(xy), eta = 2/16; confirmed from the slides),
+    as run by ``eos.slides_toy``: left, the sharpness against step with the line 2/eta = 16; right, the (p, q)
+    trajectories over the log-cosh branch q = tanh(p)/p (our reconstruction of the canonical coordinates)."""
+    a = data["eos.slides_toy"]
+    eta, k = float(a["eta"]), int(a["sharp_every"])
+    S, P, Q = a["sharpness"], a["p"], a["q"]
+    fig, (ax, bx) = new(1, 2, size=(4.8, 3.8))
+    t = np.arange(S.shape[1]) * k
+    for b in range(S.shape[0]):
+        ax.plot(t + 1, S[b], ".-", ms=2, lw=0.8, color=f"C{b}", label=f"$S_0$={S[b, 0]:.1f}")
+        bx.plot(P[b], Q[b], "o", ms=2.2, mfc="none", mew=0.5, color=f"C{b}", alpha=0.8)
+    ax.axhline(2 / eta, color="k", ls="--", lw=1.2, label="$2/\\eta$ = 16 (slides; paper: $S\\to 2/\\eta$)")
+    ax.set_xscale("log")
+    ax.set_xlabel(f"GD step t + 1 (sharpness at t = 0 and every {k} steps)")
+    ax.set_ylabel("sharpness $\\lambda_{\\max}(\\nabla^2 L)$")
+    ax.set_title(f"toy $\\log\\cosh(xy)$, $\\eta$={eta:g}: starts above 16")
+    ax.legend(fontsize=6.5)
+    pmax = min(float(np.abs(P).max()) * 1.05, 3.0)
+    _branch(bx, "logcosh", pmax, "branch $q=\\tanh(p)/p$ (our reconstruction)")
+    bx.axhline(1.0, color="k", ls=":", lw=1, label="flip point $q=1$ ($S=2/\\eta$)")
+    bx.set_xlim(-pmax, pmax)
+    bx.set_ylim(max(0.0, float(Q.min()) - 0.05), 1.1)
+    bx.set_xlabel("residual $p = xy$")
+    bx.set_ylabel("$q = 2/(\\eta\\,\\|\\nabla f\\|^2)$")
+    bx.set_title("(p, q) trajectories")
+    bx.legend(fontsize=6.5, loc="lower center")
+    return fig
