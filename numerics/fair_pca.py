@@ -696,11 +696,12 @@ def fnpm_synthetic(gen: TwoGroupGaussian, k: int, m: int, *, block_size: int, n_
 
 
 # --------------------------------------------------------------------------- dense references
-def dense_fair_pca_stream(stream: Iterable, k: int, m: int, d: int | None = None):
+def dense_fair_pca_stream(stream: Iterable, k: int, m: int, d: int | None = None,
+                          solve: bool = True):
     """The d x d streaming estimator: accumulate the group second moments (two d x d matrices) and
     means over the whole stream, then :func:`null_it_out` on the uncentred gap. The memory foil of
     :func:`fnpm` (O(d^2) floats) and the offline solution of the streamed empirical distribution.
-    Returns (V, U)."""
+    Returns (V, U), or with ``solve=False`` the accumulated moments (M0, M1, mu0, mu1, n0, n1)."""
     M = [None, None]
     sums = [None, None]
     n = [0, 0]
@@ -717,6 +718,9 @@ def dense_fair_pca_stream(stream: Iterable, k: int, m: int, d: int | None = None
         raise ValueError(f"group s={n.index(0)} does not occur in the stream")
     nt = n[0] + n[1]
     mu = [sums[g] / n[g] for g in (0, 1)]
+    if not solve:
+        return {"M0": M[0] / n[0], "M1": M[1] / n[1], "mu0": mu[0], "mu1": mu[1], "n0": n[0],
+                "n1": n[1]}
     S = M[1] / n[1] - M[0] / n[0]
     Sigma = (M[0] + M[1]) / nt
     V, U, _, _ = null_it_out(Sigma, S, mu[1] - mu[0], k, m)
@@ -748,15 +752,30 @@ def _status_kb(field):
     raise OSError(f"{field} not in /proc/self/status")
 
 
+def _fix_mmap_threshold():
+    """glibc: serve every allocation >= 1 MiB by its own mmap, returned to the system on free
+    (mallopt M_MMAP_THRESHOLD = -3 fixes the threshold, which glibc otherwise raises after each
+    free), so freed large arrays cannot be silently reused and each call's peak is counted."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").mallopt(-3, 1 << 20)
+    except (OSError, AttributeError):
+        pass
+
+
 def measure_peak_rss(fn, *args, **kwargs):
     """Run ``fn(*args, **kwargs)`` and return (result, peak resident-set growth in bytes).
 
     Linux only: the peak (VmHWM) is reset by writing 5 to ``/proc/self/clear_refs``, then the growth
-    is VmHWM after the call minus VmRSS before it. Memory the process already holds (free in an
-    allocator) can be reused without growth, so this is a lower bound on what the call used, not
-    an upper bound; a d x d float64 allocation of fresh memory shows up in full."""
+    is VmHWM after the call minus VmRSS before it. Large allocations are made to come from fresh
+    mmaps (:func:`_fix_mmap_threshold`); memory an allocator already holds (XLA's, small objects)
+    can still be reused without growth, so read the growth together with the absolute VmHWM (an
+    upper bound on everything resident during the call)."""
     if not os.path.exists("/proc/self/clear_refs"):
         raise OSError("measure_peak_rss needs Linux /proc")
+    _fix_mmap_threshold()
+    import gc
+    gc.collect()  # free what earlier calls left to the collector, so it is not freed during fn
     with open("/proc/self/clear_refs", "w") as fh:
         fh.write("5")
     before = _status_kb("VmRSS")

@@ -38,7 +38,7 @@ def _dense_proj_dist(A, B):
 def _setting(budget):
     if budget == "fast":
         return dict(d=16, k=3, m=3, blocks=(100, 300, 1000, 3000), T=10, runs=20, gens=(0,))
-    return dict(d=30, k=3, m=3, blocks=(100, 200, 500, 1000, 2000, 5000, 10000), T=25, runs=100,
+    return dict(d=30, k=3, m=3, blocks=(100, 200, 500, 1000, 2000, 5000, 10000), T=25, runs=50,
                 gens=(0, 1, 2))
 
 
@@ -66,12 +66,13 @@ def _rate_runs(budget: str, seed: int):
             rec["dist"].append([nf.projector_distance(V, Vs) for V in r["V"]])
             rec["W"].append(r["W"])
             rec["f"].append(r["f"])
+            rec["V_first"] = r["V"][0]
         bb = cfg["blocks"][-1]
         base = {}
         for c in ("mean", "vanilla"):
             r = nf.fnpm_synthetic(gen, cfg["k"], cfg["m"], block_size=bb, n_iter=cfg["T"],
                                   n_runs=cfg["runs"], seed=seed, constraint=c)
-            base[c] = {"ef": [nf.fairness_error(U, V) for V in r["V"]],
+            base[c] = {"ef": [nf.fairness_error(U, V) for V in r["V"]], "V_first": r["V"][0],
                        "Pm": [nf.fairness_error(U[:, :cfg["m"]], V) for V in r["V"]],
                        "dist": [nf.projector_distance(V, Vs) for V in r["V"]]}
         rec.update({k_: np.array(v) for k_, v in rec.items() if k_ in ("ef", "eo", "dist")})
@@ -240,10 +241,14 @@ def fnpm_converges(budget, seed, mutation):
              and c["mean_q10_PmtV"] > 0.5 for c in checks)
     worst_ef = max(c["q90_ef_last"] for c in checks)
     r0 = R["gens"][0]
+    X, s = r0["gen"].sample(np.random.default_rng([seed, 5]), 600)
     return verdict_from(ok, kind="all_of", bound=0.1, observed=worst_ef,
                         message="FNPM -> V* as b grows; q90 fairness at the largest b vs 0.1; baselines unfair",
                         details={"per_generator": checks, "blocks": R["blocks"]},
-                        arrays={"blocks": R["blocks"], "dist": r0["dist"], "ef": r0["ef"]})
+                        arrays={"blocks": R["blocks"], "dist": r0["dist"], "ef": r0["ef"],
+                                "X": X, "s": s, "U": r0["gen"].true_U(), "V_star": r0["gen"].true_V(),
+                                "V_fnpm": r0["V_first"], "V_vanilla": r0["base"]["vanilla"]["V_first"],
+                                "V_mean": r0["base"]["mean"]["V_first"]})
 
 
 # ------------------------------------------------------------------------------------------ 5
@@ -284,7 +289,9 @@ def fairness_rate(budget, seed, mutation):
                         details={"predicted_slope": pred, "rows": rows, "blocks": R["blocks"]},
                         arrays={"blocks": R["blocks"], "q90_fair": r0["q90_fair"],
                                 "q90_opt": r0["q90_opt"], "slope_fair": r0["slope_fair"],
-                                "slope_opt": r0["slope_opt"], "predicted": pred})
+                                "slope_opt": r0["slope_opt"], "predicted": pred,
+                                "d": _setting(budget)["d"], "T": _setting(budget)["T"],
+                                "runs": _setting(budget)["runs"]})
 
 
 def _pafo(rec, i, eps=0.1):
@@ -303,7 +310,7 @@ def eigengap(budget, seed, mutation):
     """Source: the poster's informal theorem has N_1 proportional to 1/Delta_{S,m}^3, so at fixed N the
     fairness error must increase as the gap shrinks (order only). Generator: cov_gaps = (7, 6, g),
     g in (5, 2, 1, 0.5) so Delta_{S,m} = g at p = 1/2; b = 1000, T = 10 (fast, d = 16, 20 runs; full:
-    d = 30, T = 25, 100 runs). Observable: the median ||U^T V||_2 per gap, required strictly
+    d = 30, T = 25, 50 runs). Observable: the median ||U^T V||_2 per gap, required strictly
     increasing as g decreases (kind all_of; observed = the smallest successive increase). Mutated
     twin ``reversed``: the sequence read in the opposite gap order; refuted."""
     from numerics import fair_pca as nf
@@ -385,7 +392,7 @@ def _memory_runs(budget: str, seed: int):
     for dd in d_dense:
         gen = nf.make_synthetic(seed, dd, k, m, basis="householder")
         stream = nf.synthetic_stream(gen, b, 2 * T, seed=seed)
-        _, peak = nf.measure_peak_rss(nf.dense_fair_pca_stream, stream, k, m)
+        _, peak = nf.measure_peak_rss(nf.dense_fair_pca_stream, stream, k, m, solve=False)
         rows["dense"].append({"d": dd, "peak_growth_bytes": peak, "dxd_bytes": 8 * dd * dd})
     return rows
 
@@ -406,7 +413,8 @@ def memory(budget, seed, mutation):
     (the growth can under-count memory an allocator reuses; the absolute peak cannot). The
     ratio growth/(8 d^2) is compared with the bar 0.1. Full budget: d up to 40,000. Mutated twin
     ``dense_method``: the same measurement of the d x d streaming estimator
-    (``dense_fair_pca_stream``, two d x d moment matrices) at its largest d; refuted (ratio > 1)."""
+    (``dense_fair_pca_stream``, accumulating the two d x d moment matrices) at its largest d;
+    refuted (ratio > 1)."""
     rows = _memory_runs(budget, seed)
     if mutation == "dense_method":
         r = rows["dense"][-1]
