@@ -284,3 +284,15 @@ def test_coloured_table_is_the_plain_table_plus_colour(demo_with_error_and_skipp
     assert re.sub(r"\x1b\[[0-9;]*m", "", coloured) == plain
     assert "\x1b[1;37;45mERROR (check raised)\x1b[0m" in coloured
     assert "\x1b[35mrefuted (recorded finding)\x1b[0m" in coloured
+
+
+def test_large_multi_panel_figures_take_the_full_width():
+    from proofs_check.report import _fig_html
+
+    class F:
+        title = "t"
+
+    assert "class='wide'" in _fig_html(F, "figures/a.png", (1573, 1504))   # 2 x 2 attention maps
+    assert "class='wide'" in _fig_html(F, "figures/a.png", (2054, 900))    # two panels side by side
+    assert "class='side'" in _fig_html(F, "figures/a.png", (1070, 620))    # one panel
+    assert "href='figures/a.png' target='_blank'" in _fig_html(F, "figures/a.png", None)
