@@ -131,7 +131,7 @@ def _png_size(path: str) -> tuple[int, int] | None:
 
 def _fig_html(f, rel: str, size) -> str:
     # wide or large (multi-panel) figures take the full width below the text, so they stay legible
-    wide = size is not None and (size[0] > 1.6 * size[1] or size[0] > 1400)
+    wide = size is not None and (size[0] > 2.0 * size[1] or size[0] > 1400)
     dims = f" width='{size[0]}' height='{size[1]}'" if size else ""
     return (f"<figure class='{'wide' if wide else 'side'}'><a href='{_esc(rel)}' target='_blank' "
             f"title='open full size'><img src='{_esc(rel)}' alt='{_esc(f.title)}' loading='lazy'{dims}>"
