@@ -7,7 +7,8 @@ stability threshold (thresholds live in :mod:`theory.catapult`, the claims put t
 * Optimisers (:func:`momentum_optimizer`) are built from optax pieces. The paper's eq. (1), Polyak heavy ball
   (PHB) ``w_{t+1} = w_t - eta_t grad L(w_t) + beta (w_t - w_{t-1})``, is ``chain(scale_by_learning_rate(eta_t),
   trace(beta))``: the learning rate is applied *before* the momentum buffer, so the buffer is the last
-  displacement ``w_t - w_{t-1}``. ``optax.sgd(eta_t, momentum=beta)`` (= PyTorch ``SGD``) applies the learning
+  displacement ``w_t - w_{t-1}`` (this reading of where eta_t sits in eq. (1) under a varying learning rate
+  is recalled, not confirmed; docs/papers/catapult.md#what-the-paper-states). ``optax.sgd(eta_t, momentum=beta)`` (= PyTorch ``SGD``) applies the learning
   rate *after* the buffer, ``w_{t+1} = w_t - eta_t (g_t + beta b_{t-1})``: identical for a constant learning
   rate, different while ``eta_t`` changes (warm-up). Both are available (``convention="paper"`` or
   ``"optax_sgd"``), plus the EMA convention ``m <- beta m + (1 - beta) g, w <- w - eta m`` (``"ema"``).
