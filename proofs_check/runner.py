@@ -237,6 +237,9 @@ def run_jobs(jobs: list[Job], *, show_progress: bool = True, executor=None, cach
         if bar is not None:
             bar.set_postfix_str(r.job.label)
             bar.update(1)
+            tw = bars.get("twins")
+            if bar is bars.get("claims") and bar.n == bar.total and tw is not None and tw.n == 0:
+                tw.reset()   # the twins' clock (rate, ETA) starts when their phase does
 
     def shard_done(i: int, s: int, arrays: dict, secs: float) -> None:
         st = shards[i]
