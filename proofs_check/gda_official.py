@@ -18,10 +18,10 @@ import numpy as np
 from proofs_check.core import claim, verdict_from
 
 PAPER = "2402.10475"
-#: the published configuration (``quadratic-extensive/script.sh``, first run) [V-code]
+#: the published configuration (``quadratic-extensive/script.sh``, first run; confirmed from the official code)
 CONFIG = dict(mu_x=0.1, mu_y=0.1, mu_xy=0.1, L_x=1.0, L_y=1.0, L_xy=1.0, d_x=100, d_y=100)
 EPS = 1e-8
-#: the authors' log [V-code]: (seed_init, seed_func) -> (Sim, Alt, Alex tuned counts, Alex's best
+#: the authors' log (confirmed from the official code): (seed_init, seed_func) -> (Sim, Alt, Alex tuned counts, Alex's best
 #: (gamma, delta)); counts are the official len(record) = iterations + 1
 OFFICIAL_LOG = {
     (0, 0): (1745, 97, 66, (1.6, 0.7)),
@@ -88,7 +88,7 @@ def _shard(budget, key):
        source="paper", mutations=("eps_on_distance", "next_seed_log"),
        shards=_shards, shard=_shard)
 def official_tuned_counts(budget, seed, mutation, shard_results=None):
-    """Source: the protocol and the logged counts are the official code's [V-code] (HanseulJo/Alex-GDA
+    """Source: the protocol and the logged counts are confirmed from the official code (HanseulJo/Alex-GDA
     at e8a912f, ``quadratic-extensive``); the instances are rebuilt from the official generator's
     seeds (``numerics.gda.official_instance``) and the runs stop as the official loop does (squared
     distance < eps or > 1e6), so the counts are comparable one to one.

@@ -28,7 +28,7 @@ def _sharded_part(budget, key):
 @claim(id="plasticity.dist_sharded", paper="2306.10711", theorem="demo", statement="sum <= bound",
        source="derived", mutations=("bound_halved",), shards=_sharded_keys, shard=_sharded_part)
 def dist_sharded(budget, seed, mutation, shard_results=None):
-    """Demo sharded claim: the sum of sin(k)^2 over k < 12, computed in four shards [D]."""
+    """Demo sharded claim: the sum of sin(k)^2 over k < 12, computed in four shards (derived here)."""
     parts = [r["x"] for r in shard_results]
     total = float(np.sum(np.concatenate(parts)))
     bound = 3.6 if mutation == "bound_halved" else 7.2
@@ -40,7 +40,7 @@ def dist_sharded(budget, seed, mutation, shard_results=None):
 @claim(id="plasticity.dist_exit", paper="2306.10711", theorem="demo",
        statement="the worker running this dies", source="derived")
 def dist_exit(budget, seed, mutation):
-    """Demo claim whose worker process exits at once (only ever run on a Dask worker) [D]."""
+    """Demo claim whose worker process exits at once (only ever run on a Dask worker) (derived here)."""
     try:
         from distributed import get_worker
         get_worker()
@@ -52,5 +52,5 @@ def dist_exit(budget, seed, mutation):
 @claim(id="plasticity.dist_raises", paper="2306.10711", theorem="demo",
        statement="the check raises", source="derived")
 def dist_raises(budget, seed, mutation):
-    """Demo claim whose check raises [D]."""
+    """Demo claim whose check raises (derived here)."""
     raise ValueError("demo failure")
