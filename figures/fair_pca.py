@@ -96,6 +96,8 @@ def memory(data):
     dd = np.geomspace(min(a["d_dense"].min(), a["d_fnpm"].min()), a["d_fnpm"].max(), 50)
     ax.loglog(dd, 8 * dd**2 / 2**20, "k--", lw=1.1, label="one d x d float64 matrix, $8d^2$ bytes")
     ax.loglog(dd, 8 * 100 * dd / 2**20, "k:", lw=1.1, label="one block, $8bd$ bytes (b = 100)")
+    ax.loglog(dd, 8 * (dd * (2 + 2 + 1) + 2 * dd + 2) / 2**20, "C0-.", lw=1.1,
+              label="FNPM persistent state, $8(d(k+m+1)+2d+2)$ bytes")
     ax.set_xlabel("dimension d")
     ax.set_ylabel("memory (MiB)")
     ax.set_title("FNPM stores O(d(k+m)) (poster); no d x d matrix")
