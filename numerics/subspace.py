@@ -78,7 +78,7 @@ class Setting:
     n: int = 1000
     batch: int = 32
     k: int = 10
-    block: int = 16
+    block: int = 20
     refresh: int = 10
     iters: int = 1
     init_iters: int = 30
@@ -396,7 +396,7 @@ def _dense_iter(A, V0, iters):
     return subspace_iteration(lambda W: A @ W, V0, iters)
 
 
-def planted_recovery(*, p: int = 400, k: int = 10, block: int = 16, iters: int = 30,
+def planted_recovery(*, p: int = 400, k: int = 10, block: int = 20, iters: int = 30,
                      top=(10.0, 5.0), bulk=(-1.0, 2.5), seed: int = 0) -> dict:
     """A random symmetric p x p matrix A = U diag(lambda) U^T with the top k eigenvalues planted at
     linspace(top) and the other p - k uniform in ``bulk``; ``iters`` steps of
@@ -433,7 +433,7 @@ def _start(setting, seed, data_seed):
 
 def switch_experiment(*, eta: float = 0.05, k: int = 10, width: int = 32, n: int = 1000,
                       batch: int = 32, max_steps_before: int = 3000, steps_after: int = 1000,
-                      refresh: int = 10, block: int = 16, window: int = 200, rel_tol: float = 0.05,
+                      refresh: int = 10, block: int = 20, window: int = 200, rel_tol: float = 0.05,
                       min_steps_before: int = 0, seed: int = 0, data_seed: int = 0,
                       check_eigensolver: str | None = "eigsh", gd: bool = True) -> dict:
     """The paper's switch experiment (Section 3; Figures 1, 4-6 of arXiv:2405.16002) in one call.
@@ -499,8 +499,8 @@ def switch_experiment(*, eta: float = 0.05, k: int = 10, width: int = 32, n: int
 
 def eos_experiment(*, eta: float = 0.5, k: int = 10, width: int = 32, n: int = 1000,
                    max_steps_before: int = 2000, steps_after: int = 500, refresh: int = 10,
-                   block: int = 16, sharp_frac: float = 0.95, hold: int = 2, seed: int = 0,
-                   data_seed: int = 0) -> dict:
+                   block: int = 20, iters: int = 1, sharp_frac: float = 0.95, hold: int = 2,
+                   seed: int = 0, data_seed: int = 0) -> dict:
     """GD / Dom-GD / Bulk-GD in the large-step regime (Edge of Stability; Section 4.2, Figures 9-10 of
     arXiv:2405.16002).
 
@@ -508,7 +508,8 @@ def eos_experiment(*, eta: float = 0.5, k: int = 10, width: int = 32, n: int = 1
     ``10 * refresh`` steps; the switch is after the first ``hold`` consecutive calls whose tracked
     top eigenvalue stayed >= ``sharp_frac * 2/eta`` over the call's last half (the run is at the Edge of
     Stability), at the latest after ``max_steps_before`` steps. From that checkpoint: GD, Dom-GD and
-    Bulk-GD for ``steps_after`` steps. Returns numpy arrays (``loss_<branch>``, ``chi_<branch>``,
+    Bulk-GD for ``steps_after`` steps; P_k gets ``iters`` subspace-iteration steps every ``refresh``
+    steps. Returns numpy arrays (``loss_<branch>``, ``chi_<branch>``,
     ``sharp_<branch>``, ``sharp_before``, ``switch_step``, ``reached_eos``, ...)."""
     _pos_real("eta", eta)
     _pos_int("max_steps_before", max_steps_before)
@@ -516,7 +517,7 @@ def eos_experiment(*, eta: float = 0.5, k: int = 10, width: int = 32, n: int = 1
     _pos_int("hold", hold)
     if not 0 < sharp_frac <= 1:
         raise ValueError(f"sharp_frac must be in (0, 1], got {sharp_frac}")
-    setting = Setting(width=width, n=n, k=k, refresh=refresh, block=block)
+    setting = Setting(width=width, n=n, k=k, refresh=refresh, block=block, iters=iters)
     per_call = CALL_CHUNKS * refresh
     if steps_after % per_call or max_steps_before % per_call:
         raise ValueError(f"steps_after and max_steps_before must be multiples of 10 * refresh = {per_call}")
@@ -548,7 +549,7 @@ def eos_experiment(*, eta: float = 0.5, k: int = 10, width: int = 32, n: int = 1
 
 def effective_lr(*, optimizers=("sgd", "momentum", "adam"), lrs=(0.05, 0.05, 1e-3), steps: int = 1000,
                  k: int = 10, width: int = 32, n: int = 1000, batch: int = 32, refresh: int = 10,
-                 block: int = 16, seed: int = 0, data_seed: int = 0) -> dict:
+                 block: int = 20, seed: int = 0, data_seed: int = 0) -> dict:
     """Effective learning rates in the dominant and bulk subspaces over the first ``steps`` steps after
     a start (this toolkit's definition, after the paper's Table 1 of arXiv:2405.16002):
 
