@@ -368,30 +368,30 @@ def monte_carlo_loss(theta, *, n: int, L: int = 1, sparse: bool = True, prompts:
     return float(m1), float(np.sqrt(max(m2 - m1 * m1, 0.0) / prompts))
 
 
-@functools.partial(jax.jit, static_argnames=("settings", "L", "batch", "draws", "ref_batch"))
-def _noise(theta, key, settings, L, batch, draws, ref_batch):
+@functools.partial(jax.jit, static_argnames=("settings", "L", "sparse", "batch", "draws", "ref_batch"))
+def _noise(theta, key, settings, L, sparse, batch, draws, ref_batch):
     g = jax.grad(loss)
     kr, kd = jax.random.split(key)
     specs = [(SETTINGS[s]["n"], SETTINGS[s]["covariates"]) for s in settings]
     g_ref = []
     for i, (n, cov) in enumerate(specs):
         Zr, yr = sample_prompts(jax.random.fold_in(kr, i), ref_batch, n, D, cov)
-        g_ref.append(g(theta, Zr, yr, L))
+        g_ref.append(g(theta, Zr, yr, L, sparse))
 
     def one(t):
         out = []
         for i, (n, cov) in enumerate(specs):
             Z, y = sample_prompts(jax.random.fold_in(jax.random.fold_in(kd, i), t), batch, n, D, cov)
-            out.append(jnp.linalg.norm(g(theta, Z, y, L) - g_ref[i]))
+            out.append(jnp.linalg.norm(g(theta, Z, y, L, sparse) - g_ref[i]))
         return jnp.stack(out)
 
     return lax.map(one, jnp.arange(draws)).T
 
 
-def gradient_noise_norms(theta, *, settings=(1, 3), L: int = 3, batch: int = 1000, draws: int = 10_000,
-                         ref_batch: int = 100_000, seed: int = 1):
-    """Norms ||g_B(theta) - g_ref(theta)|| of the stochastic-gradient noise at the full-parameter point
-    ``theta`` over ``draws`` independent minibatches of ``batch`` fresh prompts of each setting, g_ref the
+def gradient_noise_norms(theta, *, settings=(1, 3), L: int = 3, sparse: bool = False, batch: int = 1000,
+                         draws: int = 10_000, ref_batch: int = 100_000, seed: int = 1):
+    """Norms ||g_B(theta) - g_ref(theta)|| of the stochastic-gradient noise at the point ``theta`` (full or,
+    with ``sparse``, the code's parameterisation) over ``draws`` independent minibatches of ``batch`` fresh prompts of each setting, g_ref the
     gradient on ``ref_batch`` prompts (the official ``plot_stochastic_noise``: B = 1000, 10 000 draws,
     reference batch 100 B). One program for all ``settings``; returns (len(settings), draws)."""
     settings = tuple(settings)
@@ -399,7 +399,7 @@ def gradient_noise_norms(theta, *, settings=(1, 3), L: int = 3, batch: int = 100
         if st not in SETTINGS:
             raise ValueError(f"settings must be keys of SETTINGS {tuple(SETTINGS)}, got {st!r}")
     return np.asarray(_noise(jnp.asarray(theta, jnp.float64), prng_key(seed), settings, _pos_int("L", L),
-                             _pos_int("batch", batch), _pos_int("draws", draws),
+                             bool(sparse), _pos_int("batch", batch), _pos_int("draws", draws),
                              _pos_int("ref_batch", ref_batch)))
 
 
@@ -423,3 +423,52 @@ def directional_smoothness(theta, u, Z, y, L: int, sparse: bool = False):
     """d^2/dt^2 L(theta + t u/||u||) at t = 0 = u^T H(theta) u / ||u||^2, on the prompts (Z, y) (one HVP)."""
     v = u / jnp.linalg.norm(u)
     return v @ hvp(lambda th: loss(th, Z, y, L, sparse), theta, v)
+
+
+@functools.partial(jax.jit, static_argnames=("L", "n_max", "gamma_rows", "prompts"))
+def _curvature(thetas, updates, n_act, heavy, key, free, L, n_max, gamma_rows, prompts):
+    R = thetas.shape[0]
+    Z, y = _sample_runs(jnp.stack([key] * R), gamma_rows, heavy, n_act, prompts, n_max)
+
+    def one(args):
+        th, u, Z_, y_, n_ = args
+        f = lambda t: loss(t, Z_, y_, L, False, n_)
+        E = jnp.eye(th.shape[0], dtype=th.dtype)[free]
+        diag = jax.vmap(lambda e: e @ hvp(f, th, e))(E)
+        v = u / jnp.linalg.norm(u)
+        return diag, v @ hvp(f, th, v), jnp.linalg.norm(jax.grad(f)(th))
+
+    return lax.map(one, (thetas, updates, Z, y, n_act))
+
+
+def curvature_along(thetas, updates, settings, *, L: int = 3, prompts: int = 1000, seed: int = 99,
+                    free=None):
+    """Hessian diagonal, directional smoothness and gradient norm at the points ``thetas`` (K, p) (full
+    parameter vectors of :func:`train`, p = 2 L (d+1)^2), on one fixed set of ``prompts`` prompts per
+    setting (``settings`` (K,): each point's setting; key ``seed``, as the official
+    ``plot_condition_number`` fixes one batch of 1000 prompts with seed 99). The directional smoothness is
+    u^T H u / ||u||^2 along ``updates`` (K, p), the optimizer's step theta_{t+1} - theta_t (Pan & Li 2023's
+    definition as the paper uses it). One program for all points (setting 2's n = 5 prompts are padded).
+    ``free`` (indices into theta, default all): the model's parameters (the free entries of
+    :func:`structure`, e.g. the 2 L d^2 entries of the sparse parameterisation); the Hessian diagonal is
+    computed for those only, by one HVP each. Returns ``(diag (K, len(free)), smoothness (K,),
+    grad_norm (K,))``; the robust condition number is :func:`robust_condition_number` of ``diag``."""
+    thetas = jnp.atleast_2d(jnp.asarray(thetas, jnp.float64))
+    updates = jnp.atleast_2d(jnp.asarray(updates, jnp.float64))
+    settings = [int(s) for s in np.atleast_1d(settings)]
+    if len(settings) != thetas.shape[0] or updates.shape != thetas.shape:
+        raise ValueError("thetas, updates and settings must have matching lengths")
+    for st in settings:
+        if st not in SETTINGS:
+            raise ValueError(f"settings must be keys of SETTINGS {tuple(SETTINGS)}, got {st!r}")
+    L = _pos_int("L", L)
+    if thetas.shape[1] != num_params(L):
+        raise ValueError(f"thetas must have 2 L (d+1)^2 = {num_params(L)} columns, got {thetas.shape[1]}")
+    n_act = jnp.asarray([float(SETTINGS[s]["n"]) for s in settings])
+    heavy = jnp.asarray([SETTINGS[s]["covariates"] == "gamma" for s in settings])
+    gamma_rows = tuple(int(i) for i in np.flatnonzero(np.asarray(heavy)))
+    n_max = max(SETTINGS[s]["n"] for s in settings)
+    free = np.arange(thetas.shape[1]) if free is None else np.asarray(free, dtype=int)
+    diag, ds, gn = _curvature(thetas, updates, n_act, heavy, prng_key(seed), jnp.asarray(free), L, n_max,
+                              gamma_rows, _pos_int("prompts", prompts))
+    return np.asarray(diag), np.asarray(ds), np.asarray(gn)
