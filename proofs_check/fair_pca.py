@@ -38,7 +38,7 @@ def _dense_proj_dist(A, B):
 def _setting(budget):
     if budget == "fast":
         return dict(d=16, k=3, m=3, blocks=(100, 300, 1000, 3000), T=10, runs=20, gens=(0,))
-    return dict(d=30, k=3, m=3, blocks=(100, 200, 500, 1000, 2000, 5000, 10000), T=25, runs=50,
+    return dict(d=30, k=3, m=3, blocks=(100, 200, 500, 1000, 2000, 5000, 10000), T=25, runs=20,
                 gens=(0, 1, 2))
 
 
@@ -175,7 +175,7 @@ def sdp_matches_eigen(budget, seed, mutation):
 
 # ------------------------------------------------------------------------------------------ 3
 @claim(id="fair_pca.olfat_aswani", paper=PAPER,
-       theorem="Olfat & Aswani (AAAI 2019) eq. 7, the SDP the poster cites; derived (docs/papers/fair_pca.md#what-we-check)",
+       theorem="Olfat & Aswani (AAAI 2019) eq. 7, a prior fair-PCA SDP; derived (docs/papers/fair_pca.md#what-we-check)",
        statement="On the synthetic generator (d=10, k=2, m=3, Q of rank 3) the Olfat-Aswani SDP with mu=1, delta=0 "
                  "returns V with ||V^T Q V||_2 <= 1e-3 and ||VV^T - V*V*^T||_2 <= 1e-3 (V* = null-it-out).",
        source="derived", mutations=("mu_zero",))
@@ -220,7 +220,7 @@ def fnpm_converges(budget, seed, mutation):
     official code. Thresholds are this toolkit's (docs/papers/fair_pca.md#what-we-check).
 
     Setting (fast): d = 16, k = m = 3, p = 1/2, T = 10 blocks per phase, b = B in {100, 300, 1000,
-    3000}, 20 runs; full: d = 30, T = 25, b up to 10^4, 100 runs, 3 generators. Observable: all of
+    3000}, 20 runs; full: d = 30, T = 25, b up to 10^4, 20 runs, 3 generators. Observable: all of
     (median distances non-increasing in b, q90 fairness error at the largest b <= 0.1, vanilla q10
     ||U^T V|| > 0.9, mean-matched q10 ||P_m^T V|| > 0.5). Mutated twin ``vanilla``: vanilla NPM's
     outputs take FNPM's place in the same checks; refuted."""
@@ -310,7 +310,7 @@ def eigengap(budget, seed, mutation):
     """Source: the poster's informal theorem has N_1 proportional to 1/Delta_{S,m}^3, so at fixed N the
     fairness error must increase as the gap shrinks (order only). Generator: cov_gaps = (7, 6, g),
     g in (5, 2, 1, 0.5) so Delta_{S,m} = g at p = 1/2; b = 1000, T = 10 (fast, d = 16, 20 runs; full:
-    d = 30, T = 25, 50 runs). Observable: the median ||U^T V||_2 per gap, required strictly
+    d = 30, T = 25, 20 runs). Observable: the median ||U^T V||_2 per gap, required strictly
     increasing as g decreases (kind all_of; observed = the smallest successive increase). Mutated
     twin ``reversed``: the sequence read in the opposite gap order; refuted."""
     from numerics import fair_pca as nf
