@@ -57,7 +57,7 @@ def dead_units(data):
             ax.plot(np.arange(d.shape[1]), d.mean(0), label=_NAMES[n], **_STYLE[n])
         ax.set_xlabel("chunk $c$ (measured at the chunk end, before a reset)")
         ax.set_ylabel("dead head neurons (fraction, seed mean)")
-        ax.set_title(f"{shift} shift: neurons with zero output on every test input")
+        ax.set_title(f"{shift} shift (dead = zero on every test input)")
         ax.set_xticks(range(0, d.shape[1], 2))
         ax.set_ylim(-0.02, 1.02)
         ax.legend(fontsize=7, title="v3: CReLU keeps every neuron active", title_fontsize=7)
@@ -68,31 +68,33 @@ def dead_units(data):
         claims=("plasticity.rl_cartpole",))
 def rl(data):
     a = data["plasticity.rl_cartpole"]
-    fig, axes = new(1, 2, size=(4.6, 3.6))
     if "returns" not in a:
-        for ax in axes:
-            ax.text(0.5, 0.5, "decided at budget full:\ntheory-verify figures plasticity --budget full",
-                    ha="center", va="center", transform=ax.transAxes)
-            ax.set_axis_off()
+        fig, ax = new(1, 1, size=(6.0, 1.6))
+        ax.text(0.5, 0.5, "DQN on CartPole (v1's RL claim) is decided at budget full:\n"
+                "theory-verify figures plasticity --budget full", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_axis_off()
         return fig
+    fig, axes = new(1, 2, size=(4.6, 3.6))
     names = [str(n) for n in np.asarray(a["names"])]
     R, ci = np.asarray(a["returns"]), np.asarray(a["ci"])
     ax = axes[0]
     for i, n in enumerate(names):
-        col = "k" if n == "base" else "C3"
+        col = _STYLE.get(n, {}).get("color", f"C{i}")
         x = np.full(R.shape[1], i) + np.linspace(-0.12, 0.12, R.shape[1])
-        ax.plot(x, R[i], "o", mfc="none", color=col, label=f"{n}: per seed")
+        ax.plot(x, R[i], "o", mfc="none", color=col, ms=4)
         ax.errorbar([i + 0.3], [ci[i, 0]], yerr=[[ci[i, 0] - ci[i, 1]], [ci[i, 2] - ci[i, 0]]],
-                    fmt="s", color=col, capsize=5, label=f"{n}: IQM {ci[i, 0]:.0f} [{ci[i, 1]:.0f}, {ci[i, 2]:.0f}]")
-    ax.set_xticks(range(len(names)), [_NAMES.get(n, n) for n in names])
+                    fmt="s", color=col, capsize=5,
+                    label=f"{_NAMES.get(n, n)}: IQM {ci[i, 0]:.0f} [{ci[i, 1]:.0f}, {ci[i, 2]:.0f}]")
+    ax.set_xticks(range(len(names)), [_NAMES.get(n, n).replace(" (v1)", "") for n in names])
     ax.set_xlim(-0.5, len(names) - 0.3)
     ax.set_ylabel("greedy return at the end (10 episodes, max 500)")
-    ax.set_title("final returns, IQM with 95% bootstrap CI")
+    ax.set_title("final greedy returns: seeds (o), IQM, 95% bootstrap CI")
     ax.legend(fontsize=7)
     ax = axes[1]
     T = np.asarray(a["train_return"])
     for i, n in enumerate(names):
-        col = "k" if n == "base" else "C3"
+        col = _STYLE.get(n, {}).get("color", f"C{i}")
         curves = []
         for s in range(T.shape[1]):
             t = np.nonzero(~np.isnan(T[i, s]))[0]
@@ -102,6 +104,8 @@ def rl(data):
         ax.plot(np.arange(T.shape[2]), np.nanmedian(C, 0), color=col, label=f"{_NAMES.get(n, n)}: median over seeds")
         ax.fill_between(np.arange(T.shape[2]), np.nanpercentile(C, 25, 0), np.nanpercentile(C, 75, 0),
                         color=col, alpha=0.15, lw=0)
+    for k, x in enumerate(np.asarray(a.get("reset_env_steps", []))):
+        ax.axvline(x, color="C3", ls=":", lw=0.8, label="head reset (reset arms)" if k == 0 else None)
     ax.set_xlabel("environment step")
     ax.set_ylabel("training episode return (last finished episode)")
     ax.set_title("training returns (band = inter-quartile range)")

@@ -106,7 +106,7 @@ def label_shift_loss(budget, seed, mutation):
        theorem="abstract (v1: SAM combined with a periodic reset of the last layers)",
        statement="Under label shifts SAM + periodic head reset has a higher mean-over-chunks test "
                  "accuracy than the base model on every seed (paired by seed).",
-       source="empirical", mutations=("swapped",), expected="refuted")
+       source="empirical", mutations=("swapped",), expected="refuted", expected_full="verified")
 def sam_reset_label(budget, seed, mutation):
     """Source: v1 abstract (the combined use of SAM and reset is the proposed method; reset injects
     plasticity). Level: the paper's qualitative statement, tested on our digits reduction.
@@ -115,7 +115,13 @@ def sam_reset_label(budget, seed, mutation):
     by a wide margin on the two seeds where the base model loses label plasticity (its last-quarter
     accuracy 0.71 and 0.32, with 47% and 100% of its head neurons dead) and loses on seed 2, where the
     base model does not degrade (first quarter 0.76, last 0.80) and each reset costs accuracy in the
-    chunks right after it. Recorded ``expected="refuted"``; the per-seed numbers are in the details.
+    chunks right after it. Recorded ``expected="refuted"`` at fast; the per-seed numbers are in the
+    details.
+
+    Full budget (200 iterations per chunk, seeds 0-4): +0.417, +0.205, +0.036, +0.024, +0.043, i.e.
+    verified on every seed (``expected_full="verified"``): with time to recover after each reset the
+    combination wins even where the base model degrades little. Neither part does it alone: SAM alone
+    -0.050 on the mean over seeds (worse than base on 3 of 5), reset alone +0.006 (mixed).
 
     Observable: min over seeds of auc(SAM + reset) - auc(base), compared with 0.
     Mutated twin ``swapped``: the roles exchanged (the base model claimed to beat SAM + reset on
@@ -399,7 +405,8 @@ def _rl(budget, seed):
     U = cfg.replay_ratio * (cfg.total_steps - cfg.learning_starts)
     every = U // 5 + 1                        # 4 resets per run, as Atari-100k at RR 2
     seeds = [seed * 1000 + i for i in range(RL_SEEDS)]
-    return npl.dqn_cartpole(seeds, {"base": (0.0, 0), "sam_reset": (0.05, every)}, cfg), every
+    arms = {"base": (0.0, 0), "sam": (0.05, 0), "reset": (0.0, every), "sam_reset": (0.05, every)}
+    return npl.dqn_cartpole(seeds, arms, cfg), every
 
 
 @claim(id="plasticity.rl_cartpole", paper=PAPER,
@@ -407,19 +414,31 @@ def _rl(budget, seed):
        statement="A DQN agent on CartPole-v1 at replay ratio 2 trained with SAM + head reset reaches a "
                  "higher greedy return than the same agent without them: the 95% bootstrap interval "
                  "of the IQM over 8 seeds lies above the base agent's.",
-       source="empirical", mutations=("untrained",), decides_at="full", slow=True)
+       source="empirical", mutations=("untrained",), decides_at="full", slow=True,
+       expected_full="refuted")
 def rl_cartpole(budget, seed, mutation):
     """Source: v1 abstract (the combination improves sample efficiency on Atari-100k and DMC); the
     agent, environment and sizes are ours (gymnax CartPole-v1, double DQN, 5,000 steps, RR 2, 4
     head resets per run, SAM rho = 0.05 on all parameters). Verified only if the intervals separate in
-    SAM + reset's favour; refuted if they separate the other way; otherwise inconclusive.
+    SAM + reset's favour; refuted if they separate the other way; otherwise inconclusive. The SAM-only
+    and reset-only agents run in the same batch (details ``arms``) to say which component matters.
+
+    FINDING (full, seeds 0-7, 105 CPU-seconds): IQM [95% CI] of the greedy return: base 181 [138, 232],
+    SAM 153 [132, 205], reset 108 [62, 162], SAM + reset 61 [10, 132]. The intervals separate in the
+    base agent's favour: ``refuted`` (``expected_full="refuted"``). At this size a reset every 900
+    environment steps comes before the agent has learned much (the base agent needs about 1,000-1,500
+    steps to take off), and each one sends the reset agents back to a return near 20; SAM alone also
+    learns more slowly. The paper's Atari agents reset every 40,000 updates of 196,000.
 
     Mutated twin ``untrained``: SAM + reset's scores replaced by the greedy returns of each seed's
-    *initial* network (a learner that never updates), must be refuted."""
+    *initial* network (a learner that never updates, IQM 9.4), must be refuted."""
     from numerics import plasticity as npl
     out, every = _rl(budget, seed)
+    cfg = npl.DQN_CONFIGS[budget]
+    U = cfg.replay_ratio * (cfg.total_steps - cfg.learning_starts)
     ev = dict(zip(out["names"], out["eval_return"]))
-    treat = out["eval_init"][1] if mutation == "untrained" else ev["sam_reset"]
+    treat = (out["eval_init"][out["names"].index("sam_reset")] if mutation == "untrained"
+             else ev["sam_reset"])
     base = ev["base"]
     t_iqm, t_lo, t_hi = npl.iqm_bootstrap_ci(treat, seed=seed)
     b_iqm, b_lo, b_hi = npl.iqm_bootstrap_ci(base, seed=seed)
@@ -428,11 +447,14 @@ def rl_cartpole(budget, seed, mutation):
     worse = b_lo - t_hi > 0
     details = {"iqm_treat": t_iqm, "ci_treat": [t_lo, t_hi], "iqm_base": b_iqm, "ci_base": [b_lo, b_hi],
                "returns_treat": np.asarray(treat).tolist(), "returns_base": np.asarray(base).tolist(),
-               "reset_every_updates": int(every), "n_resets": out["n_resets"].tolist()}
+               "reset_every_updates": int(every), "n_resets": out["n_resets"].tolist(),
+               "arms": {n: dict(zip(("iqm", "lo", "hi"), npl.iqm_bootstrap_ci(r, seed=seed)))
+                        for n, r in ev.items()}}
     return verdict_from(status_ok, kind="value >= bound", bound=0.0, observed=float(sep),
                         inconclusive=not worse,
                         message="lower CI of IQM(SAM + reset) minus upper CI of IQM(base)",
                         details=details,
                         arrays={"returns": out["eval_return"], "train_return": out["train_return"],
-                                "ci": np.array([[b_iqm, b_lo, b_hi], [t_iqm, t_lo, t_hi]]),
-                                "names": np.array(out["names"])})
+                                "ci": np.array([npl.iqm_bootstrap_ci(r, seed=seed) for r in out["eval_return"]]),
+                                "names": np.array(out["names"]),
+                                "reset_env_steps": cfg.learning_starts + np.arange(every, U, every) / cfg.replay_ratio})
