@@ -32,7 +32,8 @@ table{border-collapse:collapse;width:100%;font-size:.9em;margin:.5em 0}
 th,td{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
 th{background:#f4f4f4}td.num{font-family:ui-monospace,monospace;text-align:right;white-space:nowrap}
 table.prov{font-size:.82em;width:auto}table.prov th{white-space:nowrap}
-table.twins{font-size:.82em;width:auto}
+table.twins{font-size:.82em;width:auto}.scroll{overflow-x:auto;max-width:100%}
+table.summary td.id{min-width:11em}table.summary td:nth-child(2){min-width:12em}
 .ok{color:#0a6b2b;font-weight:600}.finding{color:#6a3d9a;font-weight:600}
 .bad{color:#b00020;font-weight:700}.skipped{color:#666;font-style:italic}
 .error{color:#fff;background:#c2185b;font-weight:700;padding:0 .3em;border-radius:3px}
@@ -266,7 +267,7 @@ def _render_html(results, figs_by_module, fig_files, budget, seed, elapsed, prov
                          "not yet implemented</span></li>")
     parts.append("</ul>")
 
-    parts.append("<h2 id='summary'>Summary</h2><table class='summary'><tr><th>claim</th><th>arXiv</th>"
+    parts.append("<h2 id='summary'>Summary</h2><div class='scroll'><table class='summary'><tr><th>claim</th>"
                  "<th>theorem</th><th>source</th><th>comparison</th><th>bound</th><th>observed</th>"
                  "<th>margin</th><th>status</th><th>twins refuted</th><th>s</th></tr>")
     for r in main:
@@ -276,12 +277,14 @@ def _render_html(results, figs_by_module, fig_files, budget, seed, elapsed, prov
         tw_cls = "" if not tw else ("ok" if n_ref == len(tw) else "bad")
         tw_s = f"{n_ref}/{len(tw)}" if tw else "-"
         text, cls = status_label(r)
-        parts.append(f"<tr><td>{link(c.id)}</td><td>{_esc(c.paper)}</td><td>{_esc(c.theorem)}</td>"
+        ident = _esc(c.id).replace(".", ".<wbr>").replace("_", "_<wbr>")   # long ids may break
+        parts.append(f"<tr><td class='id'><a href='#{_esc(c.id)}' title='arXiv:{_esc(c.paper)}'>{ident}</a></td>"
+                     f"<td>{_esc(c.theorem)}</td>"
                      f"<td>{_tag(c.source)}</td><td><code>{_esc(v.kind or '-')}</code></td>"
                      f"<td class='num'>{_num(v.bound)}</td><td class='num'>{_num(v.observed)}</td>"
                      f"<td class='num'>{_num(v.margin)}</td><td class='{cls}'>{_esc(text)}</td>"
                      f"<td class='num {tw_cls}'>{tw_s}</td><td class='num'>{v.seconds:.1f}</td></tr>")
-    parts.append("</table>")
+    parts.append("</table></div>")
 
     for m in modules:
         arxiv, title = PAPERS[m]
