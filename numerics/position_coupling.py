@@ -389,3 +389,76 @@ def residual(c: Construction, example: ar.Example) -> np.ndarray:
 def perturbed(c: Construction, **changes) -> Construction:
     """A copy of ``c`` rebuilt with changed constants (``sum_scale``, ``carry_scale``, ...)."""
     return build(c.P, c.M, numbering=c.numbering, max_position=c.cfg.max_position, **changes)
+
+
+# ------------------------------------------------------------------ 1-layer NoPE: exact best accuracy
+
+def _digit_class(values, n: int):
+    """(class index [len(values)], count vectors [K, 10]) of the digit multisets of the n-digit
+    zero-padded strings of ``values``."""
+    dig = (values[:, None] // 10 ** np.arange(n)) % 10
+    cnt = np.zeros((len(values), 10), np.int64)
+    np.add.at(cnt, (np.repeat(np.arange(len(values)), n), dig.ravel()), 1)
+    vecs, cls = np.unique(cnt, axis=0, return_inverse=True)
+    return cls.ravel(), vecs
+
+
+def nope_best_exact_match(n: int, *, information: str = "multiset", leading_zeros: bool = False,
+                          s_chunk: int = 64) -> dict:
+    """Exact best exact-match accuracy of any 1-layer decoder without positions on n-digit addition
+    (arXiv:2405.20671, appendix: 6.2%, 1%, 0.13% at n = 3, 4, 5; docs/papers/position_coupling.md
+    #nope-enumeration).
+
+    Counting rule (Proposition 5.2): a 1-layer model without positions maps the prompt
+    ``BOS a + b =`` to a next-token distribution that depends only on the multiset of the prompt's
+    tokens and its last token ('=' for every prompt); each later step appends the same generated
+    token to every prompt of a group, so the whole greedy response is a function of the multiset of
+    the 2n operand digits. Every problem (a, b) whose digit multiset is M gets one common answer;
+    at most ``max_s #{(a, b): multiset M, a + b = s}`` of them are right, and outputting that majority
+    sum for each M attains it. The best accuracy is ``sum_M max_s count(M, s) / #problems``.
+
+    Problems: all ordered pairs of n-digit operands (10^{n-1} <= a, b < 10^n; ``leading_zeros=True``:
+    0 <= a, b < 10^n). Enumeration: for each sum s, the pairs (a, s - a) are binned by the dense index
+    of the joint multiset (a table over pairs of single-operand multiset classes), and the running
+    maximum over s is kept per M; work = #problems, memory = s_chunk x #multisets.
+    ``information="sequence"`` (the model sees positions: the token sequence itself) makes every
+    group a single problem (a mutated rule: accuracy 1).
+
+    Returns ``{"n", "problems", "best_correct", "accuracy", "multisets"}``."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n (digits) must be an integer >= 1, got {n!r}")
+    if information not in ("multiset", "sequence"):
+        raise ValueError(f"information must be 'multiset' or 'sequence', got {information!r}")
+    lo, hi = (0 if leading_zeros or n == 1 else 10 ** (n - 1)), 10 ** n
+    ops = np.arange(lo, hi, dtype=np.int64)
+    N = len(ops)
+    if information == "sequence":
+        # the sequence determines (a, b): every group is one problem
+        return {"n": int(n), "problems": N * N, "best_correct": N * N, "accuracy": 1.0,
+                "multisets": None}
+    cls, vecs = _digit_class(ops, n)
+    K = len(vecs)
+    joint = (vecs[:, None, :] + vecs[None, :, :]).reshape(K * K, 10)
+    jvecs, jidx = np.unique(joint, axis=0, return_inverse=True)
+    jidx = jidx.reshape(K, K)
+    nM = len(jvecs)
+    best = np.zeros(nM, np.int64)
+    s_all = np.arange(2 * lo, 2 * hi - 1, dtype=np.int64)
+    for i in range(0, len(s_all), s_chunk):
+        s = s_all[i:i + s_chunk]
+        # count(M, s) is symmetric in a <-> b: enumerate a <= b, weight 2 (a < b) or 1 (a = b);
+        # the a range of the chunk is the union of its sums' ranges
+        a_lo, a_hi = max(lo, int(s[0]) - hi + 1), min(hi - 1, int(s[-1]) // 2)
+        a = ops[a_lo - lo:a_hi - lo + 1]
+        b = s[:, None] - a[None, :]                         # [chunk, #a]
+        ok = (b >= a[None, :]) & (b < hi)
+        rows = np.broadcast_to(np.arange(len(s))[:, None], b.shape)[ok]
+        bb = b[ok]
+        aa = np.broadcast_to(a[None, :], b.shape)[ok]
+        m = jidx[cls[aa - lo], cls[bb - lo]]
+        w = np.where(aa == bb, 1.0, 2.0)
+        counts = np.bincount(rows * nM + m, weights=w, minlength=len(s) * nM).reshape(len(s), nM)
+        np.maximum(best, counts.max(axis=0).astype(np.int64), out=best)
+    total = int(best.sum())
+    return {"n": int(n), "problems": N * N, "best_correct": total, "accuracy": total / (N * N),
+            "multisets": int(nM)}

@@ -32,6 +32,8 @@ __all__ = [
     "sequence_length", "leak_bound_expr", "leak_bound", "tolerance_expr", "leak_tolerance",
     "hardness_needed_expr", "hardness_needed", "hardness_for_capacity", "HEAD_FRACTIONS",
     "nope_pair", "SOURCES", "hardness_paper_expr", "hardness_paper", "paper_hardness_slack",
+    "MULT_HEADS", "mult_embedding_dim", "mult_code_length", "mult_capacity_expr", "mult_capacity",
+    "mult_capacity_of_d", "mult_max_carry",
 ]
 
 P, d, n, N, M, eps = sp.symbols("P d n N M epsilon", positive=True)
@@ -193,3 +195,57 @@ def paper_hardness_slack() -> sp.Expr:
     the paper's condition implies our derived one at every N (derived here)."""
     return sp.nsimplify(sp.simplify(sp.expand_log(hardness_paper_expr() - hardness_needed_expr(),
                                                   force=True)))
+
+
+# ------------------------------------------------------------------ Theorem 6.1: N x 2 multiplication
+#: Theorem 6.1's architecture (the paper's, confirmed from its text): 2 layers with 3 and 7 heads
+MULT_HEADS = (3, 7)
+
+
+def mult_embedding_dim(P_: int) -> int:
+    """d = 6P + 34 of Theorem 6.1 (arXiv:2405.20671; the paper's, confirmed from its text): 34 named
+    coordinates and six P-bit position blocks; d >= 46 means P >= 2."""
+    return 6 * _int("P", P_, 2) + 34
+
+
+def mult_code_length(d_: int) -> int:
+    """The largest P with 6P + 34 <= d (Theorem 6.1 needs d >= 46, i.e. P >= 2)."""
+    d_ = _int("d", d_, 46)
+    return (d_ - 34) // 6
+
+
+@functools.cache
+def mult_capacity_expr():
+    """Largest multiplicand length N of an N x 2 multiplication as a sympy expression in P, derived
+    from the counting condition of the format (docs/papers/position_coupling.md#multiplication-capacity).
+
+    With coupled IDs (``numerics.arithmetic.multiplication``) an N x 2 problem uses the N + 3 IDs
+    s, ..., s + N + 2 (product digits 0..N+1 and the separators' ID e = s + N + 2); they need pairwise
+    distinct P-bit codes v(p mod 2^P): N + 3 <= 2^P."""
+    sol = sp.solve(sp.Le(n + 3, 2 ** P), n)
+    ubs = [r.rhs for r in sp.And.make_args(sol) if isinstance(r, sp.LessThan) and r.lhs == n]
+    return sp.simplify(ubs[0])
+
+
+def mult_capacity(P_: int) -> int:
+    """2^P - 3: the counting condition's largest N at code length P (derived here)."""
+    P_ = _int("P", P_, 2)
+    return int(mult_capacity_expr().subs(P, P_))
+
+
+def mult_capacity_of_d(d_: int) -> int:
+    """Theorem 6.1's operand-length bound 2^{floor((d-34)/6)} - 3 (the paper's), from the counting
+    condition at P = floor((d - 34)/6)."""
+    return mult_capacity(mult_code_length(d_))
+
+
+def mult_max_carry() -> int:
+    """The largest carry of N x 2 long multiplication column by column (derived here):
+    c_{k+1} = floor((a_k b_0 + a_{k-1} b_1 + c_k)/10) <= floor((162 + c_k)/10), c_0 = 0. A bound K is
+    invariant iff floor((162 + K)/10) <= K, i.e. 162 + K <= 10 K + 9; the least such integer,
+    solved with sympy, is K = 17 (attained by all-9 operands from the third column on)."""
+    K = sp.symbols("K", positive=True)
+    sol = sp.solve(sp.Le(162 + K, 10 * K + 9), K)
+    lb = [r.rhs if isinstance(r, sp.GreaterThan) else r.lhs for r in sp.And.make_args(sol)
+          if (isinstance(r, sp.GreaterThan) and r.lhs == K) or (isinstance(r, sp.LessThan) and r.rhs == K)]
+    return int(sp.ceiling(lb[0]))
