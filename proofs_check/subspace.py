@@ -11,11 +11,16 @@ Budgets: ``fast`` runs one seed with short branches (300 steps after the switch)
 paper-shaped protocol (1000 steps after the switch, plateau window 200) on seeds 0, 1, 2 and requires
 the comparison on every seed. One SGD run (and its switch checkpoint) per (budget, seed) is shared by
 the claims that start from it (module-level caches), and mutated twins go through the same comparison
-code with a mutated input.
+code with a mutated input. With the environment variable ``TV_SUBSPACE_CACHE`` set to a folder the
+experiments are also stored there (one pickle per experiment, budget and seed), so the full-budget
+experiments can be computed in parallel processes, e.g.
+``python -c "from proofs_check import subspace as S; S._switch('full', 1, 0)"``, before the check.
 """
 from __future__ import annotations
 
 import functools
+import os
+import pickle
 
 import numpy as np
 
@@ -30,7 +35,7 @@ FAST = dict(switch=dict(max_steps_before=1000, steps_after=300, window=100, refr
             efflr=dict(steps=200, refresh=10), seeds=(0,), eig_check="eigsh")
 FULL = dict(switch=dict(max_steps_before=3000, steps_after=1000, window=200, refresh=10),
             eos=dict(eta=1.0, max_steps_before=2000, steps_after=500, refresh=10),
-            efflr=dict(steps=1000, refresh=10), seeds=(0, 1, 2), eig_check="eigh")
+            efflr=dict(steps=1000, refresh=10), seeds=(0, 1, 2), eig_check="eigsh")
 
 ETA_SGD = 0.05                     # SGD learning rate (eta lambda_1 ~ 0.1-0.2: gradient-flow regime)
 LR_ADAM = 1e-3                     # optax Adam default
@@ -40,7 +45,30 @@ def _cfg(budget):
     return FAST if budget == "fast" else FULL
 
 
-@functools.lru_cache(maxsize=None)
+def _stored(name):
+    """Memoise an experiment in this process and, when the environment variable ``TV_SUBSPACE_CACHE``
+    names a folder, on disk (one pickle per experiment, budget and seed), so that the full-budget
+    experiments can be computed in separate processes and the claims then read them."""
+    def deco(fn):
+        @functools.lru_cache(maxsize=None)
+        def wrapped(*args):
+            folder = os.environ.get("TV_SUBSPACE_CACHE")
+            path = os.path.join(folder, f"{name}_" + "_".join(map(str, args)) + ".pkl") if folder else None
+            if path and os.path.exists(path):
+                with open(path, "rb") as f:
+                    return pickle.load(f)
+            out = fn(*args)
+            if path:
+                os.makedirs(folder, exist_ok=True)
+                with open(path + ".tmp", "wb") as f:
+                    pickle.dump(out, f)
+                os.replace(path + ".tmp", path)
+            return out
+        return wrapped
+    return deco
+
+
+@_stored("switch")
 def _switch(budget: str, seed: int, base: int):
     """The switch experiment at ``seed``; the eigensolver comparison runs for the run's first seed
     ``base`` only (the dense ``eigh`` is the expensive part)."""
@@ -50,13 +78,13 @@ def _switch(budget: str, seed: int, base: int):
                                 **c["switch"])
 
 
-@functools.lru_cache(maxsize=None)
+@_stored("eos")
 def _eos(budget: str, seed: int):
     from numerics import subspace as ns
     return ns.eos_experiment(seed=seed, **_cfg(budget)["eos"])
 
 
-@functools.lru_cache(maxsize=None)
+@_stored("efflr")
 def _efflr(budget: str, seed: int):
     from numerics import subspace as ns
     return ns.effective_lr(optimizers=("sgd", "momentum", "adam"), lrs=(ETA_SGD, ETA_SGD, LR_ADAM),
@@ -185,8 +213,9 @@ def noise_alignment(budget, seed, mutation):
     """Source: the paper's Section 4.1 (and reviewer 1's summary): switching from SGD to GD removes the
     alignment, so noise causes it. The bars 5x and 0.1x are this toolkit's (empirical); chi_k is the
     unsquared ||P_k g|| / ||g||, baseline sqrt(k/p) (``theory.subspace.random_baseline``, derived). The
-    tracked basis at the switch point is compared with scipy ``eigsh`` (fast) and a dense ``eigh`` of
-    the full 3392x3392 Hessian (full): principal angles in the details (reported, not asserted).
+    tracked basis at the switch point is compared with scipy ``eigsh`` (principal angles in the details,
+    reported, not asserted); ``benchmarks/hessian.py`` compares it with a dense ``eigh`` of the full
+    3392x3392 Hessian along the same run.
     Mutated twin ``gd_gradient_as_sgd``: GD's full-batch-gradient alignment put in place of SGD's
     stochastic one; must be refuted."""
     from theory import subspace as ts
