@@ -152,7 +152,7 @@ class DaskExecutor:
             if address is None:
                 self.cluster = distributed.LocalCluster(
                     n_workers=n_workers, threads_per_worker=1, processes=True,
-                    dashboard_address=None, silence_logs=logging.ERROR,
+                    dashboard_address=":0", silence_logs=logging.ERROR,
                     env={**WORKER_ENV, **(env or {})})
                 self.client = distributed.Client(self.cluster, timeout=timeout)
                 self.address = self.cluster.scheduler_address
