@@ -42,7 +42,8 @@ from numerics import arithmetic as ar
 from numerics import transformer as tf
 
 __all__ = ["ResidualSpace", "Construction", "binary_code", "position_table", "build", "make_batch",
-           "evaluate", "greedy_correct", "add", "fixed_point_decode", "attention_weights", "default_M", "SPACE_NAMES"]
+           "evaluate", "greedy_correct", "add", "fixed_point_decode", "attention_weights", "default_M", "SPACE_NAMES",
+           "nope_best_exact_match", "mult_window_digits"]
 
 #: residual layout of the addition construction (name, size); POS_1, POS_2 have size P.
 SPACE_NAMES = (("NUM", 1), ("IS_BOS", 1), ("FULL_ONES", 1), ("PRE_SUM", 1), ("PRE_CARRY", 1),
@@ -462,3 +463,38 @@ def nope_best_exact_match(n: int, *, information: str = "multiset", leading_zero
     total = int(best.sum())
     return {"n": int(n), "problems": N * N, "best_correct": total, "accuracy": total / (N * N),
             "multisets": int(nM)}
+
+
+# ------------------------------------------------------------------ N x 2 multiplication: local rule
+
+def mult_window_digits(a_digits, b0, b1, prev_out, *, window: int = 2) -> np.ndarray:
+    """Each product digit of N x 2 multiplication from a bounded window (arXiv:2405.20671, Theorem
+    6.1's task; the rule is derived here, docs/papers/position_coupling.md#multiplication-capacity).
+
+    With T_j = a_j b_0 + a_{j-1} b_1 (a_j = 0 outside 0..N-1) and carries c_{j+1} = floor((T_j + c_j)/10),
+    o_k = (T_k + c_k) mod 10 where c_k = floor((T_{k-1} + c_{k-1})/10) and c_{k-1} in {r1, r1 + 10},
+    r1 = (o_{k-1} - T_{k-1}) mod 10 (carries are <= 17); of the two, c_{k-1} is the one in
+    {q, q + 1}, q = floor((T_{k-2} + r2)/10), r2 = (o_{k-2} - T_{k-2}) mod 10 (the two sets meet in
+    one value). So o_k is a function of a_k, a_{k-1}, a_{k-2}, a_{k-3}, b_0, b_1, o_{k-1}, o_{k-2}
+    only: what a fixed-depth construction with coupled positions has to gather at the query of ID
+    e - k. ``window=1`` (a mutated rule) takes c_{k-1} = r1 from o_{k-1} alone.
+
+    a_digits [B, N] (least significant first), b0, b1 [B], prev_out [B, N + 2] the true product
+    digits (teacher forcing); returns the predicted digits [B, N + 2]."""
+    if window not in (1, 2):
+        raise ValueError(f"window must be 1 or 2, got {window!r}")
+    ad = np.asarray(a_digits, np.int64)
+    B, N = ad.shape
+    b0, b1 = np.asarray(b0, np.int64), np.asarray(b1, np.int64)
+    A = np.concatenate([np.zeros((B, 3), np.int64), ad, np.zeros((B, 2), np.int64)], axis=1)
+    T = A[:, 3:] * b0[:, None] + A[:, 2:-1] * b1[:, None]               # T_j, j = 0..N+1
+    T = np.concatenate([np.zeros((B, 2), np.int64), T], axis=1)         # T[:, j + 2] = T_j
+    O = np.concatenate([np.zeros((B, 2), np.int64), np.asarray(prev_out, np.int64)], axis=1)
+    k = np.arange(N + 2)
+    t0, t1, t2 = T[:, k + 2], T[:, k + 1], T[:, k]
+    r1 = (O[:, k + 1] - t1) % 10
+    r2 = (O[:, k] - t2) % 10
+    q = (t2 + r2) // 10
+    c_prev = r1 if window == 1 else np.where((q == r1) | (q + 1 == r1), r1, r1 + 10)
+    c_k = (t1 + c_prev) // 10
+    return (t0 + c_k) % 10

@@ -126,3 +126,17 @@ def test_mult_theory_rejects_bad_input():
         th.mult_code_length(45)
     with pytest.raises(ValueError, match="P"):
         th.mult_capacity(True)
+
+
+def test_mult_window_rule_reproduces_products():
+    rng = np.random.default_rng(3)
+    for N in (1, 2, 9, 61):
+        digits = np.vstack([np.full(N, 9), rng.integers(0, 10, (5, N))]).astype(np.int64)
+        b = np.array([99] + list(rng.integers(0, 100, 5)))
+        vals = [int("".join(map(str, d[::-1]))) for d in digits]
+        want = np.array([[int(ch) for ch in str(v * int(bb)).zfill(N + 2)[::-1]]
+                         for v, bb in zip(vals, b)])
+        got = pc.mult_window_digits(digits, b % 10, b // 10, want)
+        assert (got == want).all()
+    with pytest.raises(ValueError, match="window"):
+        pc.mult_window_digits(digits, b % 10, b // 10, want, window=3)
