@@ -18,7 +18,7 @@ _LAB = {"sgd": "SGD, momentum 0.9", "adam": "Adam, betas (0.9, 0.9)"}
 def _smooth(y, w=21):
     """Running median over ``w`` steps (the per-step losses are on fresh, sometimes heavy-tailed batches)."""
     y = np.asarray(y, float)
-    pad = np.pad(y, (w // 2, w // 2), mode="edge")
+    pad = np.pad(y, (w // 2, w // 2), mode="reflect")
     return np.array([np.median(pad[i:i + w]) for i in range(len(y))])
 
 
@@ -40,9 +40,9 @@ def loss_curves(data):
         for o in ("sgd", "adam"):
             _curves(ax, a[f"loss_s{st}_{o}"], _COL[o], _LAB[o])
         ax.set_yscale("log")
-        ax.set_title(f"3 layers, {_SETTING[st]}", fontsize=8)
+        ax.set_title(f"3 layers, {_SETTING[st]} (one seed, batch 128)", fontsize=7)
         ax.set_xlabel("iteration")
-        ax.set_ylabel("training loss E(yhat - y)^2 (running median)")
+        ax.set_ylabel("training loss E(yhat - y)^2 (running median)", fontsize=8)
         if st in (1, 2):
             Lz = data["linear_attention.one_layer_optimum"]
             n_ = 20 if st == 1 else 5
@@ -57,12 +57,10 @@ def loss_curves(data):
             _curves(ax, dp[f"loss_L{L_}_{o}"], _COL[o], f"{_LAB[o].split(',')[0]}, L={L_}")
             ax.lines[-1].set_linestyle(ls)
     ax.set_yscale("log")
-    ax.set_title("depth, setting 1 (paper Section 4: gap grows with L)", fontsize=8)
+    ax.set_title("depth, setting 1 (arXiv:2310.01082 Sec. 4: gap grows with L)", fontsize=7)
     ax.set_xlabel("iteration")
     ax.set_ylabel("training loss (running median)")
     ax.legend(fontsize=6)
-    fig.suptitle("arXiv:2310.01082 Section 3 (Adam beats SGD) on the fast-tier runs (one seed, batch 128)",
-                 fontsize=9)
     return fig
 
 
@@ -74,7 +72,7 @@ def noise(data):
     for ax, key, name, col in ((axes[0], "noise_gaussian", _SETTING[1], "C0"),
                                (axes[1], "noise_heavy", _SETTING[3], "C1")):
         x = np.asarray(a[key])
-        ax.hist(x, bins=60, density=True, color=col, alpha=0.75, label=f"{len(x)} minibatches")
+        dens, _, _ = ax.hist(x, bins=60, density=True, color=col, alpha=0.75, label=f"{len(x)} minibatches")
         mu, sd = x.mean(), x.std()
         xs = np.linspace(x.min(), x.max(), 300)
         ax.plot(xs, np.exp(-0.5 * ((xs - mu) / sd) ** 2) / (sd * np.sqrt(2 * np.pi)), "k--", lw=1,
@@ -82,6 +80,7 @@ def noise(data):
         q99 = np.quantile(x, 0.99)
         ax.axvline(q99, color="k", ls=":", lw=1, label=f"p99 / median = {q99 / np.median(x):.2f}")
         ax.set_yscale("log")
+        ax.set_ylim(dens[dens > 0].min() / 3, dens.max() * 3)
         ax.set_xlabel("||g_B - g_ref|| (3 layers, sparse P, Q, at init)")
         ax.set_ylabel("density (log)")
         ax.set_title(name)
