@@ -398,10 +398,10 @@ def _digit_class(values, n: int):
     """(class index [len(values)], count vectors [K, 10]) of the digit multisets of the n-digit
     zero-padded strings of ``values``."""
     dig = (values[:, None] // 10 ** np.arange(n)) % 10
-    cnt = np.zeros((len(values), 10), np.int64)
-    np.add.at(cnt, (np.repeat(np.arange(len(values)), n), dig.ravel()), 1)
-    vecs, cls = np.unique(cnt, axis=0, return_inverse=True)
-    return cls.ravel(), vecs
+    cnt = (dig[:, :, None] == np.arange(10)).sum(axis=1)
+    codes, first, cls = np.unique(cnt @ (n + 1) ** np.arange(10, dtype=np.int64), return_index=True,
+                                  return_inverse=True)
+    return cls.ravel(), cnt[first]
 
 
 def nope_best_exact_match(n: int, *, information: str = "multiset", leading_zeros: bool = False,
@@ -439,27 +439,41 @@ def nope_best_exact_match(n: int, *, information: str = "multiset", leading_zero
                 "multisets": None}
     cls, vecs = _digit_class(ops, n)
     K = len(vecs)
-    joint = (vecs[:, None, :] + vecs[None, :, :]).reshape(K * K, 10)
-    jvecs, jidx = np.unique(joint, axis=0, return_inverse=True)
+    code = vecs @ (2 * n + 1) ** np.arange(10, dtype=np.int64)         # base-(2n+1) digit counts
+    jcodes, jidx = np.unique((code[:, None] + code[None, :]).ravel(), return_inverse=True)
     jidx = jidx.reshape(K, K)
-    nM = len(jvecs)
-    best = np.zeros(nM, np.int64)
-    s_all = np.arange(2 * lo, 2 * hi - 1, dtype=np.int64)
-    for i in range(0, len(s_all), s_chunk):
-        s = s_all[i:i + s_chunk]
-        # count(M, s) is symmetric in a <-> b: enumerate a <= b, weight 2 (a < b) or 1 (a = b);
-        # the a range of the chunk is the union of its sums' ranges
-        a_lo, a_hi = max(lo, int(s[0]) - hi + 1), min(hi - 1, int(s[-1]) // 2)
-        a = ops[a_lo - lo:a_hi - lo + 1]
-        b = s[:, None] - a[None, :]                         # [chunk, #a]
-        ok = (b >= a[None, :]) & (b < hi)
-        rows = np.broadcast_to(np.arange(len(s))[:, None], b.shape)[ok]
-        bb = b[ok]
-        aa = np.broadcast_to(a[None, :], b.shape)[ok]
-        m = jidx[cls[aa - lo], cls[bb - lo]]
-        w = np.where(aa == bb, 1.0, 2.0)
-        counts = np.bincount(rows * nM + m, weights=w, minlength=len(s) * nM).reshape(len(s), nM)
-        np.maximum(best, counts.max(axis=0).astype(np.int64), out=best)
+    nM = len(jcodes)
+    # a + b = s forces digitsum(M) = digitsum(s) + 9 (#carries), so M's digit sum is s mod 9:
+    # bin each sum only over the multisets of its residue class (dense index within the class)
+    jsig = ((jcodes[:, None] // (2 * n + 1) ** np.arange(10)) % (2 * n + 1)) @ np.arange(10)
+    res = jsig % 9
+    rank = np.zeros(nM, np.int64)
+    best = [None] * 9
+    for r in range(9):
+        sel = res == r
+        rank[sel] = np.arange(int(sel.sum()))
+        best[r] = np.zeros(int(sel.sum()), np.int64)
+    jrank = rank[jidx]
+    for r in range(9):
+        s_all = np.arange(2 * lo, 2 * hi - 1, dtype=np.int64)
+        s_all = s_all[s_all % 9 == r]
+        nR = len(best[r])
+        for i in range(0, len(s_all), s_chunk):
+            s = s_all[i:i + s_chunk]
+            # count(M, s) is symmetric in a <-> b: enumerate a <= b, weight 2 (a < b) or 1 (a = b);
+            # the a range of the chunk is the union of its sums' ranges
+            a_lo, a_hi = max(lo, int(s[0]) - hi + 1), min(hi - 1, int(s[-1]) // 2)
+            a = ops[a_lo - lo:a_hi - lo + 1]
+            b = s[:, None] - a[None, :]                         # [chunk, #a]
+            ok = (b >= a[None, :]) & (b < hi)
+            rows = np.broadcast_to(np.arange(len(s))[:, None], b.shape)[ok]
+            bb = b[ok]
+            aa = np.broadcast_to(a[None, :], b.shape)[ok]
+            m = jrank[cls[aa - lo], cls[bb - lo]]
+            w = np.where(aa == bb, 1.0, 2.0)
+            counts = np.bincount(rows * nR + m, weights=w, minlength=len(s) * nR).reshape(len(s), nR)
+            np.maximum(best[r], counts.max(axis=0).astype(np.int64), out=best[r])
+    best = np.concatenate(best)
     total = int(best.sum())
     return {"n": int(n), "problems": N * N, "best_correct": total, "accuracy": total / (N * N),
             "multisets": int(nM)}
