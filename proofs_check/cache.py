@@ -29,7 +29,6 @@ import importlib.util
 import json
 import os
 import sys
-import tempfile
 import time
 import zipfile
 from importlib import metadata
@@ -38,6 +37,7 @@ import numpy as np
 
 from . import core
 from .core import Verdict
+from .outputs import create_temp_file
 
 __all__ = ["VerdictCache", "code_hash", "library_versions", "default_dir", "FORMAT"]
 
@@ -129,9 +129,9 @@ def _now() -> str:
 def _atomic_savez(path: str, arrays: dict) -> None:
     d = os.path.dirname(path)
     os.makedirs(d, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".npz")
+    tmp = create_temp_file(d, os.path.basename(path), ".npz")   # the user's umask, not mkstemp's 0600
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "wb") as fh:
             np.savez(fh, **arrays)
         os.replace(tmp, path)
     except BaseException:
@@ -142,9 +142,9 @@ def _atomic_savez(path: str, arrays: dict) -> None:
 
 def _atomic_text(path: str, text: str) -> None:
     d = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp-", suffix=".json")
+    tmp = create_temp_file(d, os.path.basename(path), ".json")
     try:
-        with os.fdopen(fd, "w") as fh:
+        with open(tmp, "w") as fh:
             fh.write(text)
         os.replace(tmp, path)
     except BaseException:

@@ -171,3 +171,20 @@ def test_report_renders_from_the_cache(demo_claims, tmp_path, capsys):
     page = (tmp_path / "r2" / "index.html").read_text()
     assert "from the verdict cache" in page and "from the cache, computed" in page
     assert "verdict cache" not in (tmp_path / "r1" / "index.html").read_text()
+
+
+def test_cache_files_follow_the_umask(tmp_path):
+    """Cache entries get 0o666 & ~umask (a colleague sharing the cache can read them), not 0600."""
+    import os
+    import stat
+
+    from proofs_check import cache as cache_mod
+    old = os.umask(0o022)
+    try:
+        cache_mod._atomic_savez(str(tmp_path / "sub" / "e.npz"), {"x": np.zeros(2)})
+        cache_mod._atomic_text(str(tmp_path / "sub" / "e.json"), "{}")
+    finally:
+        os.umask(old)
+    for name in ("e.npz", "e.json"):
+        assert stat.S_IMODE(os.stat(tmp_path / "sub" / name).st_mode) == 0o644
+    assert not [p for p in (tmp_path / "sub").iterdir() if p.name.startswith(".")]
