@@ -421,7 +421,9 @@ def nope_best_exact_match(n: int, *, information: str = "multiset", leading_zero
     Problems: all ordered pairs of n-digit operands (10^{n-1} <= a, b < 10^n; ``leading_zeros=True``:
     0 <= a, b < 10^n). Enumeration: for each sum s, the pairs (a, s - a) are binned by the dense index
     of the joint multiset (a table over pairs of single-operand multiset classes), and the running
-    maximum over s is kept per M; work = #problems, memory = s_chunk x #multisets.
+    maximum over s is kept per M; a sum s is binned only over the multisets with digit sum = s mod 9
+    (digitsum(M) = digitsum(s) + 9 #carries); work = #problems / 2 (a <-> b symmetry), memory =
+    s_chunk x #multisets / 9.
     ``information="sequence"`` (the model sees positions: the token sequence itself) makes every
     group a single problem (a mutated rule: accuracy 1).
 
