@@ -24,6 +24,7 @@ import importlib
 import importlib.util
 import math
 import time
+import types
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -31,7 +32,7 @@ import numpy as np
 
 __all__ = [
     "BUDGETS", "SOURCES", "SOURCE_WORDS", "SOURCE_LABELS", "STATUSES", "OUTCOMES", "KINDS", "PAPERS", "Claim", "Verdict", "claim",
-    "verdict_from", "margin_for",
+    "verdict_from", "margin_for", "all_of", "lazy", "deferred_jit",
     "get_claim", "all_claims", "claims_for", "resolve", "UnknownClaimError", "load_all",
 ]
 
@@ -67,6 +68,9 @@ KINDS: dict[str, str] = {
                       "margin = observed - bound",
     "in_interval": "observed must lie in bound = [lo, hi]; margin = the smaller of observed - lo and "
                    "hi - observed",
+    "abs_error <= tol": "observed = the largest |measured - predicted| over every instance (in the "
+                        "units of the prediction); holds when observed <= bound (the tolerance); "
+                        "margin = bound - observed",
     "relative_error <= tol": "observed = |measured - predicted| / |predicted|; holds when observed <= "
                              "bound (the tolerance); margin = bound - observed",
     "ratio >= bar": "observed = a ratio of two measured quantities; holds when observed >= bound (the "
@@ -154,7 +158,8 @@ def margin_for(kind: str, observed, bound) -> float | None:
     """The margin of a comparison of ``kind`` (see :data:`KINDS`): positive when it holds with room,
     negative when it fails; ``None`` for ``exact`` and ``all_of`` or when the values are not numbers."""
     try:
-        if kind in ("max_violation <= tol", "value <= bound", "relative_error <= tol", "ratio <= bar"):
+        if kind in ("max_violation <= tol", "value <= bound", "abs_error <= tol", "relative_error <= tol",
+                    "ratio <= bar"):
             return float(bound) - float(observed)
         if kind in ("value >= bound", "ratio >= bar"):
             return float(observed) - float(bound)
@@ -164,6 +169,62 @@ def margin_for(kind: str, observed, bound) -> float | None:
     except (TypeError, ValueError):
         return None
     return None
+
+
+def _holds(kind: str, observed, bound, margin) -> bool:
+    if kind == "exact":
+        try:
+            return bool(np.all(np.asarray(observed) == np.asarray(bound)))
+        except (TypeError, ValueError):
+            return observed == bound
+    return margin is not None and math.isfinite(margin) and margin >= 0
+
+
+def _relative(kind: str, bound, margin) -> float:
+    """A margin in units of its bound (the interval's width), so comparisons of different units can be
+    ranked; a failing comparison of kind ``exact`` ranks below every number."""
+    if margin is None or not math.isfinite(margin):
+        return -math.inf
+    try:
+        if kind == "in_interval":
+            scale = abs(float(bound[1]) - float(bound[0]))
+        else:
+            scale = abs(float(bound))
+    except (TypeError, ValueError, IndexError):
+        scale = 0.0
+    return margin / scale if scale > 0 else margin
+
+
+def all_of(checks: Mapping[str, tuple], *, message="", details=None, arrays=None,
+           inconclusive: bool = False) -> Verdict:
+    """A verdict of kind ``all_of``: every comparison in ``checks`` must hold.
+
+    ``checks`` maps a name to ``(kind, observed, bound)`` with ``kind`` a key of :data:`KINDS` other
+    than ``all_of`` (``exact`` holds when observed == bound). The verdict's ``bound``, ``observed`` and
+    ``margin`` are those of the tightest comparison (a failing one first, then the one with the
+    smallest margin relative to its bound); ``details["checks"]`` lists every comparison and
+    ``details["tightest"]`` names the one shown."""
+    if not checks:
+        raise ValueError("all_of needs at least one comparison")
+    table, ranked = {}, []
+    for name, (kind, observed, bound) in checks.items():
+        if kind not in KINDS or kind == "all_of":
+            raise ValueError(f"check {name!r}: kind must be a key of KINDS other than 'all_of', got {kind!r}")
+        margin = margin_for(kind, observed, bound)
+        holds = _holds(kind, observed, bound, margin)
+        table[name] = {"kind": kind, "observed": observed, "bound": bound, "margin": margin,
+                       "holds": holds}
+        ranked.append((holds, _relative(kind, bound, margin) if kind != "exact" else
+                       (math.inf if holds else -math.inf), name))
+    _, _, tight = min(ranked)
+    passed = all(row["holds"] for row in table.values())
+    t = table[tight]
+    d = dict(details or {})
+    d["checks"] = table
+    d["tightest"] = tight
+    status = "verified" if passed else ("inconclusive" if inconclusive else "refuted")
+    return Verdict(status=status, kind="all_of", bound=t["bound"], observed=t["observed"],
+                   margin=t["margin"], message=message, details=d, arrays=arrays or {})
 
 
 def verdict_from(passed: bool, *, kind: str | None = None, bound=None, observed=None, margin=None,
@@ -176,6 +237,52 @@ def verdict_from(passed: bool, *, kind: str | None = None, bound=None, observed=
     status = "verified" if passed else ("inconclusive" if inconclusive else "refuted")
     return Verdict(status=status, kind=kind, bound=bound, observed=observed, margin=margin,
                    message=message, details=details or {}, arrays=arrays or {})
+
+
+class _LazyModule(types.ModuleType):
+    """A stand-in for a module that imports it on first attribute access (see :func:`lazy`)."""
+
+    def __init__(self, name: str, first: tuple[str, ...] = ()):
+        super().__init__(name)
+        self.__dict__["_lazy_target"] = name
+        self.__dict__["_lazy_first"] = first
+
+    def __getattr__(self, attr):
+        for m in self.__dict__["_lazy_first"]:
+            importlib.import_module(m)
+        mod = importlib.import_module(self.__dict__["_lazy_target"])
+        return getattr(mod, attr)
+
+    def __repr__(self):
+        return f"<lazy module {self.__dict__['_lazy_target']!r}>"
+
+
+def lazy(name: str) -> types.ModuleType:
+    """``ns = lazy("numerics.sam")`` in a claim module: the module ``name`` (and its package, and
+    JAX or sympy behind it) is imported only when a check first uses ``ns.something``, so that
+    listing the claims (``theory-verify list``) imports neither JAX nor sympy. ``lazy("jax")`` and
+    ``lazy("jax.numpy")`` import :mod:`numerics` first, which switches JAX to float64 before any
+    array is made."""
+    first = ("numerics",) if name == "jax" or name.startswith("jax.") else ()
+    return _LazyModule(name, first)
+
+
+def deferred_jit(fn=None, **jit_kwargs):
+    """``jax.jit(fn, **jit_kwargs)``, built on the first call instead of at import (a claim
+    module's top level must not import JAX). Usable as ``@deferred_jit(static_argnames=...)``."""
+    if fn is None:
+        return lambda f: deferred_jit(f, **jit_kwargs)
+    compiled = None
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        nonlocal compiled
+        if compiled is None:
+            import jax
+            compiled = jax.jit(fn, **jit_kwargs)
+        return compiled(*args, **kwargs)
+
+    return call
 
 
 def _jsonable(v):

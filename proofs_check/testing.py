@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from .core import Claim, Verdict
+from .core import KINDS, Claim, Verdict
 
 
 def _describe(c: Claim, v: Verdict) -> str:
@@ -21,17 +21,37 @@ def _describe(c: Claim, v: Verdict) -> str:
             f"margin={v.margin!r} ({v.message}) details={v.details}")
 
 
+def _run(c: Claim, budget: str, seed: int, mutation: str | None) -> Verdict:
+    """The verdict the runner gives (``skipped`` for a claim decided at a larger budget, without
+    running it); a check's verdict must name its comparison (a key of ``KINDS``)."""
+    from .runner import Job, run_job
+
+    r = run_job(Job(c.id, mutation, budget, seed))
+    if r.error:
+        raise AssertionError(f"{c.id}{f'[{mutation}]' if mutation else ''} raised:\n{r.error}")
+    v = r.verdict
+    if v.status != "skipped":
+        assert v.kind in KINDS, f"{c.id}: verdict names no comparison kind (kind={v.kind!r})"
+        assert v.kind in ("exact", "all_of") or v.margin is not None, \
+            f"{c.id}: a {v.kind!r} verdict without a margin: " + _describe(c, v)
+    return v
+
+
 def assert_claim(c: Claim, budget: str = "fast", seed: int = 0) -> Verdict:
-    """Run ``c`` and assert its status is the recorded one (``verified`` unless it is a finding)."""
-    v = c.run(budget=budget, seed=seed)
-    assert v.status == c.expected_for(budget), _describe(c, v)
+    """Run ``c`` and assert its status is the recorded one (``verified`` unless it is a finding),
+    or ``skipped`` when ``c`` is decided only at a larger budget; its verdict must name its kind."""
+    v = _run(c, budget, seed, None)
+    want = c.expected_for(budget) if c.decided_at(budget) else "skipped"
+    assert v.status == want, _describe(c, v)
     return v
 
 
 def assert_twin_refuted(c: Claim, mutation: str, budget: str = "fast", seed: int = 0) -> Verdict:
-    """Run the mutated twin of ``c`` and assert it comes out ``refuted``."""
-    v = c.run(budget=budget, seed=seed, mutation=mutation)
-    assert v.status == "refuted", "mutated twin not refuted: " + _describe(c, v)
+    """Run the mutated twin of ``c`` and assert it comes out ``refuted`` (``skipped`` when ``c`` is
+    decided only at a larger budget); its verdict must name its kind."""
+    v = _run(c, budget, seed, mutation)
+    want = "refuted" if c.decided_at(budget) else "skipped"
+    assert v.status == want, "mutated twin not refuted: " + _describe(c, v)
     return v
 
 
