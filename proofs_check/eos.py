@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import functools
 
-import jax
 import numpy as np
 
-import numerics.eos as ne
-from theory import eos as te
+from .core import all_of, claim, lazy, verdict_from
 
-from .core import claim, verdict_from
+jax, ne, te = lazy("jax"), lazy("numerics.eos"), lazy("theory.eos")
 
 PAPER = "2307.04204"
 
@@ -84,7 +82,7 @@ def exact_reduction(budget, seed, mutation):
     errs.append(e)
     worst = max(errs)
     tol = 1e-10
-    return verdict_from(worst <= tol, bound=tol, observed=worst, margin=tol - worst,
+    return verdict_from(worst <= tol, kind="relative_error <= tol", bound=tol, observed=worst,
                         message="max relative error full model vs reduced (p,q) map over 200 steps",
                         details={"err_linear_random": errs[0], "err_linear_imbalanced": errs[1],
                                  "err_neuron": errs[2], "q_min_imbalanced": float(out["q"][1].min())},
@@ -131,9 +129,8 @@ def alignment(budget, seed, mutation):
         mx.append(float(err.max()))
     med_all, max_all = float(np.median(np.concatenate([[m_] for m_ in med]))), float(max(mx))
     tol_med, tol_max = 5e-3, 2e-2
-    ok = max(med) < tol_med and max_all < tol_max
-    return verdict_from(ok, bound=tol_med, observed=max(med),
-                        margin=min(tol_med - max(med), tol_max - max_all),
+    return all_of({"median_per_init": ("value <= bound", max(med), tol_med),
+                   "max_all": ("value <= bound", max_all, tol_max)},
                         message="per-init median |q - r(p)| in EoS window (max over inits) and overall max",
                         details={"median_per_init": med, "max_per_init": mx, "max_all": max_all,
                                  "tol_max": tol_max, "median_of_medians": med_all},
@@ -183,13 +180,13 @@ def slides_toy(budget, seed, mutation):
     S = out["sharpness"]
     thr = 2.0 / eta
     S0, ST = S[:, 0], S[:, -1]
-    overshoot = bool(np.all(S0 > thr))
-    in_band = bool(np.all((ST < thr) & (ST > thr / (1 + 2 * eta**2))))
     tol_med, tol_max = 2e-2, 3e-2
-    ok = overshoot and in_band and max(med) < tol_med and max(mx) < tol_max
-    margin = min(tol_med - max(med), tol_max - max(mx), float(np.min(S0 - thr)) / thr,
-                 float(np.min(thr - ST)) / thr)
-    return verdict_from(ok, bound=tol_med, observed=max(med), margin=float(margin),
+    return all_of({"median_per_init": ("value <= bound", max(med), tol_med),
+                   "max_per_init": ("value <= bound", max(mx), tol_max),
+                   "initial_sharpness_over_2_over_eta": ("ratio >= bar", float(np.min(S0)) / thr, 1.0),
+                   "final_sharpness_over_2_over_eta": ("ratio <= bar", float(np.max(ST)) / thr, 1.0),
+                   "final_sharpness_over_band_edge": ("ratio >= bar",
+                                                      float(np.min(ST)) * (1 + 2 * eta**2) / thr, 1.0)},
                         message="per-init median |q - tanh(p)/p| in the EoS window (max over inits); "
                                 "initial sharpness > 16 and final in (16/(1+2eta^2), 16)",
                         details={"y0": y0s.tolist(), "median_per_init": med, "max_per_init": mx,
@@ -248,12 +245,12 @@ def sharpness_limit(budget, seed, mutation):
     thr = thr * (0.5 if mutation == "threshold_halved" else 1.0)
     rel = np.abs(S - pred) / S
     below = S < thr
-    ok = bool(np.all(rel < 1e-8) and np.all(below))
     worst_rel = float(rel.max())
     rows = [{"eta": float(e_), "q_inf": qinf[eta_b == e_].tolist(), "S": S[eta_b == e_].tolist(),
              "rel_err": rel[eta_b == e_].tolist(), "p_T": np.abs(out["p"][eta_b == e_, -1]).tolist()}
             for e_ in etas]
-    return verdict_from(ok, bound=1e-8, observed=worst_rel, margin=1e-8 - worst_rel,
+    return all_of({"sharpness_identity": ("relative_error <= tol", worst_rel, 1e-8),
+                   "below_2_over_eta": ("ratio <= bar", float(np.max(S / thr)), 1.0)},
                         message="|S - 2/(eta q_inf)|/S and S < 2/eta",
                         details={"runs": rows, "min_rel_gap_below_threshold": float(np.min((thr - S) / thr)),
                                  "all_below_threshold": bool(np.all(below))},
@@ -280,7 +277,7 @@ def sharpness_band(budget, seed, mutation):
     hi = 2.0 / eta_b
     slack = np.minimum((S - lo) / lo, (hi - S) / hi)
     worst = float(slack.min())
-    return verdict_from(bool(worst > 0), bound=0.0, observed=worst, margin=worst,
+    return verdict_from(bool(worst > 0), kind="value >= bound", bound=0.0, observed=worst,
                         message="min over runs of the relative slack of S inside ((2/eta)/(1+c eta^2), 2/eta)",
                         details={"eta": eta_b.tolist(), "S": S.tolist(),
                                  "q_inf_minus_1_over_eta2": ((qinf - 1) / eta_b**2).tolist(), "c": c})
@@ -305,9 +302,9 @@ def qinf_scaling(budget, seed, mutation):
     qinf = out["q"][:, -1]
     slope, icpt = np.polyfit(np.log(etas), np.log(qinf - 1.0), 1)
     order = 1.0 if mutation == "order_eta" else 2.0
-    err = abs(slope - order)
-    return verdict_from(bool(np.all(qinf > 1)) and err <= 0.1, bound=order, observed=float(slope),
-                        margin=0.1 - err, message="fitted slope of log(q_inf - 1) vs log(eta)",
+    return all_of({"slope": ("in_interval", float(slope), [order - 0.1, order + 0.1]),
+                   "q_inf_above_1": ("value >= bound", float(qinf.min()), 1.0)},
+                        message="fitted slope of log(q_inf - 1) vs log(eta)",
                         details={"eta": etas.tolist(), "q_inf_minus_1": (qinf - 1).tolist(),
                                  "coef_C": float(np.exp(icpt)),
                                  "p_T": np.abs(out["p"][:, -1]).tolist()},
@@ -338,7 +335,7 @@ def init_independence(budget, seed, mutation):
     qinf = out["q"][:, -1]
     spread = float(qinf.max() - qinf.min())
     tol = 1e-6
-    return verdict_from(spread < tol, bound=tol, observed=spread, margin=tol - spread,
+    return verdict_from(spread < tol, kind="value <= bound", bound=tol, observed=spread,
                         message="max - min of q_inf over EoS-regime initialisations",
                         details={"q0": out["q"][:, 0].tolist(), "q_inf": qinf.tolist()},
                         arrays={"p": out["p"], "q": out["q"], "sharpness": out["sharpness"],
@@ -376,11 +373,11 @@ def progressive_sharpening(budget, seed, mutation):
                            m=m, d=d, steps=3000, sharp_every=10)
     Q = out["q"]
     test_row = {None: 0, "balanced_init": 1, "gf_sharpness_below_threshold": 2}[mutation]
-    sharp_ok = _sharpening(Q[test_row])
-    controls_ok = bool(Q[1].min() >= 1.0 and Q[2].min() >= 1.0)
-    ok = sharp_ok and controls_ok
-    return verdict_from(ok, bound=0.9, observed=float(Q[test_row].min()),
-                        margin=float(0.9 - Q[test_row].min()),
+    Qt = Q[test_row]
+    return all_of({"min_q_below_0.9": ("value <= bound", float(Qt.min()), 0.9),
+                   "q0_above_0.9": ("value >= bound", float(Qt[0]), 0.9),
+                   "q_inf_in_(1,1.01)": ("in_interval", float(Qt[-1]), [1.0, 1.01]),
+                   "controls_min_q": ("value >= bound", float(min(Q[1].min(), Q[2].min())), 1.0)},
                         message="min_t q_t of the tested run (needs < 0.9 < q_0, q_inf in (1,1.01)); "
                                 "controls need min q >= 1",
                         details={"q0": Q[:, 0].tolist(), "q_min": Q.min(axis=1).tolist(),
@@ -408,7 +405,6 @@ def tanh_stability(budget, seed, mutation):
     q = q_c +- delta, delta in {0.01, 0.03} (full: 6 deltas). The predicted side is read from the *claimed*
     q_c. Mutated twin ``q_c_shifted``: claimed q_c + 0.05; then q_c + 0.04 is predicted unstable but is stable."""
     uc, qc = te.tanh_critical_point()
-    recorded_ok = abs(uc - 0.658479) < 1e-6 and abs(qc - 0.584529) < 1e-6
     qc_claimed = qc + (0.05 if mutation == "q_c_shifted" else 0.0)
     deltas = np.array([0.01, 0.03] if budget == "fast" else [0.005, 0.01, 0.02, 0.03, 0.05, 0.08])
     qs = np.concatenate([qc_claimed - deltas, qc_claimed + deltas])
@@ -420,10 +416,11 @@ def tanh_stability(budget, seed, mutation):
     stable = dev < 1e-8
     unstable = dev > 1e-3
     predicted_stable = qs > qc_claimed
-    ok = recorded_ok and bool(np.all(np.where(predicted_stable, stable, unstable)))
+    wrong_side = int(np.sum(~np.where(predicted_stable, stable, unstable)))
     mult = te.neuron_branch_multiplier(uh)
-    return verdict_from(ok, bound=float(qc_claimed), observed=float(qc),
-                        margin=float(deltas.min()) if ok else -float(deltas.min()),
+    return all_of({"u_c": ("abs_error <= tol", abs(uc - 0.658479), 1e-6),
+                   "q_c": ("abs_error <= tol", abs(qc - 0.584529), 1e-6),
+                   "orbits_on_predicted_side": ("exact", wrong_side, 0)},
                         message="orbit stable iff q > claimed q_c, at q_c +- delta",
                         details={"u_c": uc, "q_c": qc, "q": qs.tolist(), "deviation": dev.tolist(),
                                  "multiplier": mult.tolist()},

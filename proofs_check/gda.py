@@ -9,17 +9,14 @@ instance families and certificates used below are ours (derived or measured here
 """
 from __future__ import annotations
 
-import functools
 import math
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from numerics import gda as ng
-from proofs_check import sdp
-from proofs_check.core import claim, verdict_from
-from theory import gda as tg
+from proofs_check.core import all_of, claim, deferred_jit, lazy, verdict_from
+
+jax, jnp = lazy("jax"), lazy("jax.numpy")
+ng, tg, sdp = lazy("numerics.gda"), lazy("theory.gda"), lazy("proofs_check.sdp")
 
 PAPER = "2402.10475"
 
@@ -61,7 +58,7 @@ def bilinear_spectra(budget, seed, mutation):
     of the *autodiff Jacobian* of the numerics step and with a simulated trajectory on a random
     4 x 3 B. The paper's own rule for bilinear games is checked by ``gda.alex_rule``.
 
-    Checks (each error divided by its tolerance; observed = the largest ratio, must be <= 1):
+    Checks (an ``all_of`` verdict, every comparison against its own tolerance in details):
     Sim modulus error <= 1e-10 on p in [1e-3, 3]; Alt | |lambda| - 1 | <= 1e-7 on p in [1e-3, 3.5];
     Alex eigenvalues vs roots of ``bilinear_charpoly`` <= 1e-8 on 4 (gamma, delta) pairs;
     Alt invariant relative drift over 1000 steps <= 1e-12.
@@ -96,17 +93,17 @@ def bilinear_spectra(budget, seed, mutation):
     assert Q[0, 0] == 1 / tg.alpha and Q[1, 1] == 1 / tg.beta and Q[0, 1] == -tg.sigma / 2
     V = np.asarray(jnp.sum(xs**2, 1) / al + jnp.sum(ys**2, 1) / be - jnp.einsum("ki,ij,kj->k", xs, B, ys))
     drift = float(np.max(np.abs(V - V[0])) / abs(V[0]))
-    ratios = {"sim": sim_err / 1e-10, "alt": alt_err / 1e-7, "alex": alex_err / 1e-8,
-              "invariant": drift / 1e-12}
-    worst = max(ratios.values())
     # trajectories for the figure (1-d bilinear, p = 0.04)
     trajs = {}
     for m in ("sim", "alt", "alex"):
         tx, ty, _ = ng.run(_bilinear_f(), jnp.ones(1), jnp.zeros(1), 300, m, 0.2, 0.2)
         trajs[m] = np.stack([np.asarray(tx[:, 0]), np.asarray(ty[:, 0])], 1)
-    return verdict_from(
-        worst <= 1.0, bound=1.0, observed=float(worst), margin=float(1.0 - worst),
-        message="max over sub-checks of error/tolerance (Sim, Alt, Alex cubic, invariant)",
+    return all_of(
+        {"sim_modulus": ("abs_error <= tol", float(sim_err), 1e-10),
+         "alt_modulus": ("abs_error <= tol", float(alt_err), 1e-7),
+         "alex_cubic_roots": ("abs_error <= tol", float(alex_err), 1e-8),
+         "alt_invariant_drift": ("relative_error <= tol", drift, 1e-12)},
+        message="Sim, Alt, Alex cubic and the Alt invariant, each against its tolerance",
         details={"sim_err": sim_err, "alt_err": alt_err, "alex_err": alex_err,
                  "invariant_drift": drift},
         arrays={"traj_sim": trajs["sim"], "traj_alt": trajs["alt"], "traj_alex": trajs["alex"],
@@ -141,7 +138,7 @@ def alex_rule(budget, seed, mutation):
     keep = np.abs(G + D - 2.0) > 1e-6
     mism = int(np.sum(((R < 1.0) != (G + D > thr)) & keep))
     return verdict_from(
-        mism == 0, bound=0.0, observed=float(mism), margin=float(-mism),
+        mism == 0, kind="exact", bound=0, observed=mism,
         message="grid points where (spectral radius < 1) != (gamma + delta > 2), p = 1e-4",
         details={"rule_mismatches": mism, "rule_grid": n_gd, "p_rule": q0, "threshold": thr},
         arrays={"gamma": gs, "delta": gs, "radius_p1e-4": R})
@@ -227,9 +224,10 @@ def bilinear_alex_rate(budget, seed, mutation):
     spread = float(med.max() / med.min())
     C = float(Cs.max())
     null_tol = 10 * K * np.finfo(float).eps  # round-off of K updates, each exact in real arithmetic
-    ok = C <= 10.0 and null_err <= null_tol and spread <= 2.0
-    return verdict_from(
-        ok, bound=10.0, observed=C, margin=10.0 - C,
+    return all_of(
+        {"transient_constant": ("value <= bound", C, 10.0),
+         "null_parts_fixed": ("abs_error <= tol", null_err, null_tol),
+         "iterations_x_q_spread": ("ratio <= bar", spread, 2.0)},
         message="max transient constant C in ||P z_k|| <= C r^k ||P z_0|| (also null parts fixed, "
                 "iterations x mu^2/L^2 bounded)",
         details={"C_median": float(np.median(Cs)), "C_max": C, "null_err": null_err,
@@ -285,12 +283,11 @@ def sim_lower_bound(budget, seed, mutation):
     lk = np.log([cases[i][2] for i in sl_idx])
     li = np.log([its[i] for i in sl_idx])
     slope = float(np.polyfit(lk, li, 1)[0])
-    lo_ok, hi_ok = rat.min() >= 0.4, rat.max() <= 1.5
-    sl_ok = abs(slope - expo) <= 0.4 if expo == 2.0 else abs(slope - expo) <= 0.2
-    margin = float(min(rat.min() - 0.4, 1.5 - rat.max(), 0.4 - abs(slope - 2.0)))
-    return verdict_from(
-        bool(lo_ok and hi_ok and sl_ok), bound="[0.4, 1.5]", observed=float(rat.max()),
-        margin=margin,
+    w = 0.4 if expo == 2.0 else 0.2
+    return all_of(
+        {"ratio_min": ("ratio >= bar", float(rat.min()), 0.4),
+         "ratio_max": ("ratio <= bar", float(rat.max()), 1.5),
+         "slope_kxy": ("in_interval", slope, [expo - w, expo + w])},
         message="best-tuned iterations / (kappa_x + kappa_y + kappa_xy^2), and kappa_xy slope",
         details={"cases": [list(c) for c in cases], "iterations": its, "ratios": rat.tolist(),
                  "slope_kxy": slope, "ratio_min": float(rat.min()), "ratio_max": float(rat.max())},
@@ -304,10 +301,12 @@ def _random_kappas(rng, kmax):
     return float(kx_), float(ky_), kxy_
 
 
-_gen_quad = jax.jit(ng.random_scsc_quadratic, static_argnums=(1, 2))
+@deferred_jit(static_argnums=(1, 2))
+def _gen_quad(key, d_x, d_y, mu_x, mu_y, L_x, L_y, L_xy):
+    return ng.random_scsc_quadratic(key, d_x, d_y, mu_x, mu_y, L_x, L_y, L_xy)
 
 
-@functools.partial(jax.jit, static_argnames=("method",))
+@deferred_jit(static_argnames=("method",))
 def _three_block_radius(method, kxys, als, bes):
     def one(k, al, be):
         a, b, c = jnp.array([10.0, 1.0, 1.0]), jnp.array([0.0, 0.0, 1.0]) * k, jnp.array([10.0, 1.0, 1.0])
@@ -315,13 +314,13 @@ def _three_block_radius(method, kxys, als, bes):
     return jax.vmap(one)(kxys, als, bes)
 
 
-@functools.partial(jax.jit, static_argnames=("method",))
+@deferred_jit(static_argnames=("method",))
 def _quad_jac(method, A, B, C, al, be):
     f = ng.quadratic_f(A, B, C)
     return ng.jacobian_at(f, jnp.zeros(A.shape[0]), jnp.zeros(C.shape[0]), method, al, be)
 
 
-@functools.partial(jax.jit, static_argnames=("method", "K"))
+@deferred_jit(static_argnames=("method", "K"))
 def _nl_dist(method, K, A, B, C, key, wx, wy, x0, y0, al, be):
     def one(A, B, C, key, wx, wy, x0, y0, al, be):
         f = ng.nonlinear_scsc(key, A, B, C, wx, wy)
@@ -419,10 +418,12 @@ def upper_bounds(budget, seed, mutation):
     slopes = {m: float(np.polyfit(np.log(kxys), np.log(v), 1)[0]) if np.all(np.isfinite(v))
               else math.inf for m, v in growth.items()}
     Cmax = max(max(worst.values()), max(nl_C.values()))
-    growth_ok = (1.6 <= slopes["sim"] <= 2.4 and slopes["alt"] <= 1.2 and slopes["alex"] <= 1.2)
-    ok = Cmax <= 3.0 and diverged == 0 and growth_ok
-    return verdict_from(
-        bool(ok), bound=3.0, observed=float(Cmax), margin=float(3.0 - Cmax),
+    return all_of(
+        {"C_max": ("ratio <= bar", float(Cmax), 3.0),
+         "diverged": ("exact", diverged, 0),
+         "slope_sim": ("in_interval", slopes["sim"], [1.6, 2.4]),
+         "slope_alt": ("value <= bound", slopes["alt"], 1.2),
+         "slope_alex": ("value <= bound", slopes["alex"], 1.2)},
         message="max iterations/(bound [x log(1/eps)]) over quadratic and nonlinear instances; growth "
                 "slopes in kappa_xy",
         details={"C_quadratic": worst, "C_nonlinear": nl_C, "diverged": diverged,
@@ -482,10 +483,10 @@ def lyapunov_sdp(budget, seed, mutation):
                              r_hi=radii.max() + 0.01)
     r_aff = aff.rate if aff else math.inf
     r_const = const.rate if const else math.inf
-    ok = inst_err <= 1e-3 and r_aff <= target + 1e-3 and r_const > 1.0
-    return verdict_from(
-        bool(ok), bound=float(target + 1e-3), observed=float(r_aff),
-        margin=float(min(target + 1e-3 - r_aff, 1e-3 - inst_err, r_const - 1.0)),
+    return all_of(
+        {"uniform_rate": ("value <= bound", float(r_aff), float(target + 1e-3)),
+         "instance_rates": ("abs_error <= tol", inst_err, 1e-3),
+         "b_free_rate_above_1": ("value >= bound", float(r_const), float(np.nextafter(1.0, 2.0)))},
         message="uniform B-coupled certificate vs sqrt(1 - mu^2/L^2); per-instance |r_cert - rho| <= 1e-3; "
                 "B-free template > 1",
         details={"instance_max_err": inst_err, "uniform_affine_rate": r_aff,
@@ -534,7 +535,7 @@ def pepit_sim(budget, seed, mutation):
         preds.append(pred)
         errs.append(abs(tau - pred))
     err = float(max(errs))
-    return verdict_from(err <= 1e-5, bound=1e-5, observed=err, margin=1e-5 - err,
+    return verdict_from(err <= 1e-5, kind="abs_error <= tol", bound=1e-5, observed=err,
                         message="max |PEPit worst case - (1 - mu^2/L^2)|",
                         details={"pairs": [list(p) for p in pairs], "pepit": taus,
                                  "predicted": preds})

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from numerics import arithmetic as ar
-from numerics import position_coupling as pc
-from numerics import transformer as tf
-from theory import position_coupling as th
+from .core import all_of, claim, lazy, verdict_from
 
-from .core import claim, verdict_from
+ar, pc = lazy("numerics.arithmetic"), lazy("numerics.position_coupling")
+tf, th = lazy("numerics.transformer"), lazy("theory.position_coupling")
 
 ARXIV = "2405.20671"
 
@@ -149,12 +147,10 @@ def addition_exact(budget, seed, mutation):
         n_arr += list(lens)
         ok_arr += list(exact)
         P_arr += [P] * len(exs)
-    passed = all_ok and past_fail and small_fail
-    Pmax = max(p for p, *_ in _plan(budget))
-    longest = per_P[str(Pmax)]["longest_exact"]
-    return verdict_from(
-        passed, bound=float(th.capacity(Pmax)), observed=float(longest),
-        margin=float(longest - th.capacity(Pmax)) if all_ok else -1.0,
+    return all_of(
+        {"in_capacity_cases_not_exact": ("exact", int(np.sum(~np.asarray(ok_arr, bool))), 0),
+         "fails_past_capacity": ("exact", bool(past_fail), True),
+         "fails_at_small_M": ("exact", bool(small_fail), True)},
         message="construction exact on every case up to 2^P - 2 digits; fails past it and at M = 1",
         details={"per_P": per_P, "in_capacity_all_exact": all_ok,
                  "fails_past_capacity": past_fail, "fails_at_small_M": small_fail},
@@ -175,7 +171,7 @@ def paper_hardness(budget, seed, mutation):
     c = 3 - ln(204)/2 = 0.341); (b) with M = (1/2) ln N + 3 at the longest sequence of the capacity length
     (P = 5: N = 95, M = 5.28; P = 8: N = 767, M = 6.32) the construction is exact, teacher-forced, on the
     adversarial chains and random pairs at the capacity length (and at 1 and 17 digits for P = 5).
-    Observed: c; margin c when (b) holds, else -1.
+    The verdict (``all_of``) shows c against 0 and whether (b) held.
     Mutated twin ``constant_dropped``: the condition without its + 3 (M >= (1/2) log N), which does not
     imply the derived hardness (c = -ln(204)/2 < 0); must be refuted."""
     import sympy as sp
@@ -198,8 +194,8 @@ def paper_hardness(budget, seed, mutation):
         exact_all &= ok
         rows[str(P)] = {"N": N_cap, "M_paper": M, "M_derived": th.hardness_needed(N_cap),
                         "examples": len(exs), "exact": int(res["exact"].sum())}
-    passed = c >= 0 and exact_all
-    return verdict_from(passed, bound=0.0, observed=c, margin=c if exact_all else -1.0,
+    return all_of({"paper_minus_derived_M": ("value >= bound", c, 0.0),
+                   "exact_at_paper_M": ("exact", bool(exact_all), True)},
                         message="(paper M) - (derived M), a constant in N (>= 0), and exactness at the paper's M",
                         details={"constant": c, "per_P": rows, "exact_at_paper_M": exact_all})
 
@@ -275,7 +271,7 @@ def attention_fractions(budget, seed, mutation):
     passed = worst <= 1.0
     rows = np.array(rows)
     return verdict_from(
-        passed, bound=1.0, observed=worst, margin=1.0 - worst,
+        passed, kind="ratio <= bar", bound=1.0, observed=worst,
         message="max |attention - exact fraction| / (N e^{-2M}) over examples and M",
         details={"fractions_head1": sorted(fractions["head1"]),
                  "fractions_head2": sorted(fractions["head2"]),
@@ -352,9 +348,10 @@ def nope_permutation(budget, seed, mutation):
         same_next &= int(logits[len(rows) - 1, q].argmax()) == int(logits[-1, q].argmax())
     answers_differ = d1 != d2 and "".join(pair[0].tokens[1:7]) == p1 and \
         "".join(pair[1].tokens[1:7]) == p2
-    passed = worst <= 1e-12 and answers_differ and same_next
-    return verdict_from(
-        passed, bound=1e-12, observed=worst, margin=1e-12 - worst,
+    return all_of(
+        {"permuted_logits": ("abs_error <= tol", worst, 1e-12),
+         "pair_answers_differ": ("exact", bool(answers_differ), True),
+         "same_next_token_on_pair": ("exact", bool(same_next), True)},
         message="max |logit difference| between permuted prompts (same last token), NoPE, 1 layer",
         details={"models": n_models, "prompts": n_prompts, "pair": [p1, p2],
                  "required_first_digits": [d1, d2], "same_next_token_on_pair": bool(same_next)})

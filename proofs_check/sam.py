@@ -13,15 +13,12 @@ import contextlib
 import io
 import math
 
-import jax
-import jax.numpy as jnp
 import numpy as np
-import sympy as sp
 
-from numerics import sam as ns
-from theory import sam as ts
+from .core import all_of, claim, lazy, verdict_from
 
-from .core import claim, verdict_from
+jax, jnp, sp = lazy("jax"), lazy("jax.numpy"), lazy("sympy")
+ns, ts = lazy("numerics.sam"), lazy("theory.sam")
 
 ARXIV = "2306.09850"
 TOL = 1e-10          # per-step inequalities D1, D2: no violation above this
@@ -102,8 +99,9 @@ def d1_descent(budget, seed, mutation):
     avg = gs[:, :T].mean(1)
     avg_bound = np.array([ts.d1_average_bound(f0 - lb, e, T, b, r)
                           for f0, lb, e, b, r in zip(fs[:, 0], f_lb, etas, beta, rr)])
-    avg_ok = bool(np.all(avg <= scale * avg_bound + TOL))
-    return verdict_from(worst <= TOL and avg_ok, bound=TOL, observed=worst, margin=TOL - worst,
+    avg_worst = float(np.max(avg - scale * avg_bound))
+    return all_of({"step": ("max_violation <= tol", worst, TOL),
+                   "averaged": ("max_violation <= tol", avg_worst, TOL)},
                         message="max over steps/instances of f(x+) - f(x) + (eta/2)||g||^2 - (eta/2)beta^2 rho^2",
                         details={"n_runs": int(len(etas)) + len(etq), "steps": T,
                                  "max_ratio_random": float(ratio_rand.max()),
@@ -158,7 +156,7 @@ def d2_descent(budget, seed, mutation):
             out["max_strongly_convex_violation"] = float(vs.max())
             out["min_gap"] = float(gap.min())
             worst = max(worst, float(vs.max()))
-    return verdict_from(worst <= TOL, bound=TOL, observed=worst, margin=TOL - worst,
+    return verdict_from(worst <= TOL, kind="max_violation <= tol", bound=TOL, observed=worst,
                         message="max over steps of D2 LHS - RHS (convex and strongly convex forms)", details=out)
 
 
@@ -207,8 +205,9 @@ def rate_1_over_T2(budget, seed, mutation):
     shape_spread = float(shape.max() / max(shape.min(), 1e-300))
     under = bool(np.all(gap <= bound))
     lo, hi = -2.1, -1.6
-    ok = lo <= slope <= hi and shape_spread <= 3.0 and under
-    return verdict_from(ok, bound=-2.0, observed=slope, margin=float(min(slope - lo, hi - slope)),
+    return all_of({"slope": ("in_interval", slope, [lo, hi]),
+                   "shape_spread": ("ratio <= bar", shape_spread, 3.0),
+                   "under_d2_bound": ("max_violation <= tol", float(np.max(gap - bound)), 0.0)},
                         message="log-log slope of f(x_T) - f* over T >= 400 (window [-2.1, -1.6])",
                         details={"T": Ts.tolist(), "eta_T": etas.tolist(), "gap": gap.tolist(),
                                  "d2_bound": bound.tolist(), "shape_spread": shape_spread,
@@ -259,8 +258,8 @@ def limit_cycle(budget, seed, mutation):
     after = np.arange(Tr)[None, :] >= t0[:, None]
     slack = np.where(after, pair / ar[:, None] - 1.0, np.inf)
     min_slack = float(slack.min())
-    ok = err <= 1e-12 and min_slack >= -1e-12
-    return verdict_from(ok, bound=1e-12, observed=err, margin=1e-12 - err,
+    return all_of({"amplitude": ("abs_error <= tol", err, 1e-12),
+                   "invariant": ("value >= bound", min_slack, -1e-12)},
                         message="max | |x_T| - a* | over eta grid; invariant slack in details",
                         details={"a_star": a_star.tolist(), "x_T": xs[:, -1].tolist(),
                                  "invariant_min_relative_slack": min_slack, "cases": n,
@@ -304,9 +303,10 @@ def stuck_point(budget, seed, mutation):
     exact = Xg == -1.0
     stay = float(np.max(np.abs(xs[exact] + Rg[exact, None])))
     worst = float(rel.max())
-    ok = worst <= 1e-6 and dist < 1e-8 and stay <= 1e-12
     sel = (Bg == 1.0) & (Rg == 0.1) & exact
-    return verdict_from(ok, bound=1e-6, observed=worst, margin=1e-6 - worst,
+    return all_of({"gradient_sq": ("relative_error <= tol", worst, 1e-6),
+                   "stays_at_minus_rho": ("value <= bound", dist, 1e-8),
+                   "exact_start_drift": ("max_violation <= tol", stay, 1e-12)},
                         message="max relative error of ||grad f(x_T)||^2 vs 4 beta^2 rho^2/(9 pi^2)",
                         details={"max_abs_xT_plus_rho": dist, "max_drift_from_exact_start": stay,
                                  "runs": int(len(Bg)), "steps": T},
@@ -374,7 +374,7 @@ def stochastic_floor(budget, seed, mutation):
     i0 = list(rhos).index(S["rho"])
     floor0 = ts.stochastic_floor(lam_, S["rho"], p_)
     pred = pred_scale * floor0 * (rhos / S["rho"]) ** pred_exp
-    ok, worst_rel, slacks = True, 0.0, []
+    worst_rel, checks = 0.0, {}
     cov = {"n": 0.0, "m": p_ * s1 + (1 - p_) * s2}          # Cov(sign xi, xi) enters m-SAM's noise
     var_s = 1 - (2 * p_ - 1) ** 2
     for mode, r in res.items():
@@ -389,16 +389,18 @@ def stochastic_floor(budget, seed, mutation):
         ratio_sym_pred = (ts.stochastic_gap(etas[0], lam_, S["rho"], 0.5, Vsym)
                           / ts.stochastic_gap(etas[1], lam_, S["rho"], 0.5, Vsym))
         ratio_sym = float(r["gsym"][0] / r["gsym"][1])
-        s = [0.30 - abs(rel), min(ratio_b - 0.8, 1.8 - ratio_b), 0.15 - abs(slope - pred_exp),
-             0.10 - abs(ratio_sym / ratio_sym_pred - 1), 0.1 - abs(r["Fsym"]) / pred[i0]]
-        slacks += s
-        ok &= all(v >= 0 for v in s)
+        checks.update({
+            f"{mode}_floor": ("relative_error <= tol", abs(rel), 0.30),
+            f"{mode}_gap_ratio_at_eta_min": ("in_interval", ratio_b, [0.8, 1.8]),
+            f"{mode}_rho_exponent": ("in_interval", slope, [pred_exp - 0.15, pred_exp + 0.15]),
+            f"{mode}_symmetric_eta_ratio": ("relative_error <= tol",
+                                            abs(ratio_sym / ratio_sym_pred - 1), 0.10),
+            f"{mode}_symmetric_floor_share": ("ratio <= bar", abs(r["Fsym"]) / pred[i0], 0.1)})
         det[mode] = {"floor_extrapolated": float(r["F"][i0]), "floor_predicted": float(pred[i0]),
                      "relative_error": rel, "gap_ratio_at_eta_min": ratio_b, "rho_exponent": slope,
                      "symmetric_ratio": ratio_sym, "symmetric_ratio_predicted": ratio_sym_pred,
                      "symmetric_floor": r["Fsym"], "floors_rho_grid": r["F"].tolist()}
-    return verdict_from(bool(ok), bound=float(pred[i0]), observed=float(res["n"]["F"][i0]),
-                        margin=float(min(slacks)),
+    return all_of(checks,
                         message="extrapolated n-SAM floor at rho=0.2 vs (lam/2)rho^2(2p-1)^2 (+-30%); m-SAM, "
                                 "rho exponent and symmetric control in details",
                         details=det,
@@ -446,15 +448,13 @@ def usam_control(budget, seed, mutation):
         fin = np.isfinite(norms[lo:hi]) & (norms[lo:hi] > 0)
         tt = np.arange(lo, hi)[fin]
         rate_fit = float(np.exp(np.polyfit(tt, np.log(norms[lo:hi][fin]), 1)[0])) if fin.sum() > 2 else float("inf")
-    conv = bool(np.isfinite(norms[-1]) and norms[-1] <= 1e-12 * norms[0])
     plateau_pred = ts.limit_cycle_value(eta_, lams.max(), rho) if eta_ * lams.max() < 2 else float("nan")
     plateau = float(fsam[-2:].mean())
     with np.errstate(all="ignore"):
-        conv_slack = float(np.log10(1e-12 * norms[0] / norms[-1])) if np.isfinite(norms[-1]) else -math.inf
-    slacks = [0.01 - abs(rate_fit / rate_pred - 1), 0.05 - abs(plateau / plateau_pred - 1), min(conv_slack, 1.0)]
-    slacks = [s if math.isfinite(s) else -math.inf for s in slacks]
-    ok = all(s >= 0 for s in slacks)
-    return verdict_from(bool(ok), bound=rate_pred, observed=rate_fit, margin=float(min(slacks)),
+        shrink = float(norms[-1] / norms[0]) if np.isfinite(norms[-1]) else math.inf
+    return all_of({"usam_rate": ("relative_error <= tol", abs(rate_fit / rate_pred - 1), 0.01),
+                   "sam_plateau": ("relative_error <= tol", abs(plateau / plateau_pred - 1), 0.05),
+                   "usam_converged": ("ratio <= bar", shrink, 1e-12)},
                         message="fitted USAM per-step rate vs derived max|1 - eta lam (1 + rho lam)|; SAM plateau in details",
                         details={"usam_final_norm": float(norms[-1]), "sam_plateau": plateau,
                                  "sam_plateau_predicted": plateau_pred, "eta": eta_},
@@ -527,7 +527,7 @@ def d2_sdp_certificate(budget, seed, mutation):
     i, j = np.unravel_index(np.argmax(ratio), ratio.shape)
     k = Gs.index(1e-2)
     allowed = 1.0 + PEP_REL_TOL
-    return verdict_from(worst <= allowed, bound=allowed, observed=worst, margin=allowed - worst,
+    return verdict_from(worst <= allowed, kind="ratio <= bar", bound=allowed, observed=worst,
                         message="max over (eta, G) of PEP worst case / (beta^3 eta^2 rho^2 / 2)",
                         details={"max_excess_abs": excess, "G": list(Gs), "eta": list(etas), "worst_case": W.tolist(), "constant": C.tolist(),
                                  "tightest": {"eta": etas[i], "G": Gs[j], "ratio": worst},
