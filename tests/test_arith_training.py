@@ -14,19 +14,41 @@ from numerics.arith_train import Recipe, _shift_ids, _shuffle_ids, encode, evalu
 from proofs_check import claims_for
 from proofs_check.testing import claim_tests
 
+TRAINING_IDS = [f"{m}.{k}" for m in ("multi_operand", "position_coupling")
+                for k in ("in_distribution", "length_generalization")]
 CLAIMS = [c for m in ("position_coupling", "multi_operand") for c in claims_for(m)
-          if c.id.endswith(".length_generalization")]
+          if c.id in TRAINING_IDS]
 
 
-def test_both_training_claims_registered():
-    assert sorted(c.id for c in CLAIMS) == ["multi_operand.length_generalization",
-                                            "position_coupling.length_generalization"]
+def test_training_claims_split_by_deciding_budget():
+    """Each training claim is two: in-distribution accuracy (decided at fast, its twins refuted
+    there) and length generalization (decided only at full: skipped at fast, never verified)."""
+    assert sorted(c.id for c in CLAIMS) == TRAINING_IDS
     for c in CLAIMS:
         assert c.mutations and c.source == "empirical"
         assert "confirmed from the authors' poster" in c.doc and "measured here" in c.doc
+        if c.id.endswith(".in_distribution"):
+            assert c.decides_at == "fast" and c.decided_at("fast")
+            assert "in-distribution" in c.statement
+        else:
+            assert c.decides_at == "full" and not c.decided_at("fast") and c.decided_at("full")
+            assert c.expected_full == "inconclusive"
+            with pytest.raises(ValueError, match="decided only at budget 'full'"):
+                c.run(budget="fast")
 
 
-# each claim at the fast budget, and each mutated twin refuted (proofs_check.testing)
+def test_length_generalization_is_skipped_at_fast_never_verified():
+    from proofs_check import runner
+
+    for cid in ("position_coupling.length_generalization", "multi_operand.length_generalization"):
+        rs = runner.run_jobs(runner.make_jobs([c for c in CLAIMS if c.id == cid], twins=True),
+                             show_progress=False)
+        assert [r.verdict.status for r in rs] == ["skipped"] * len(rs)
+        assert runner.summarize(rs)["verified"] == 0
+
+
+# each claim at the fast budget (the length-generalization claims: skipped), and each mutated twin
+# refuted (proofs_check.testing)
 test_claim, test_mutated_twin = claim_tests(CLAIMS)
 
 
