@@ -30,9 +30,10 @@ Public API (floats unless stated):
 from __future__ import annotations
 
 import functools
-import math
 
 import sympy as sp
+
+from ._check import real
 
 __all__ = [
     "METHODS", "characteristic_polynomial", "jury_conditions", "critical_h", "stability_threshold",
@@ -45,6 +46,7 @@ __all__ = [
 METHODS = ("gd", "heavy_ball", "nesterov", "heavy_ball_ema")
 
 z, h = sp.symbols("z h")                       # characteristic variable, h = eta * lam
+_H = h                                         # for spectral_radius, whose parameter is named h
 eta_s, lam_s = sp.symbols("eta lambda", positive=True)
 beta_s = sp.symbols("beta", nonnegative=True)
 
@@ -57,15 +59,15 @@ def _check_method(method: str) -> str:
 
 
 def _check_beta(beta) -> float:
-    b = float(beta)
-    if not (0.0 <= b < 1.0) or math.isnan(b):
+    b = real("beta", beta)
+    if not (0.0 <= b < 1.0):
         raise ValueError(f"beta (momentum) must satisfy 0 <= beta < 1; got {beta!r}")
     return b
 
 
 def _check_eta(eta) -> float:
-    e = float(eta)
-    if not e > 0.0 or not math.isfinite(e):
+    e = real("eta", eta)
+    if not e > 0.0:
         raise ValueError(f"eta (learning rate) must satisfy eta > 0 (finite); got {eta!r}")
     return e
 
@@ -211,15 +213,15 @@ def _critical_h_float(method):
     return sp.lambdify(beta_s, critical_h(method), "math")
 
 
-def spectral_radius(method: str, h_value: float, beta: float = 0.0) -> float:
-    """Spectral radius (largest |root|) of :func:`characteristic_polynomial` at ``h = eta lam = h_value``
+def spectral_radius(method: str, h: float, beta: float = 0.0) -> float:
+    """Spectral radius (largest |root|) of :func:`characteristic_polynomial` at ``h = eta lam``
     (docs/papers/catapult.md#jury-thresholds; our reconstruction); the quadratic iteration is stable iff this is < 1. Roots are found by numpy."""
     import numpy as np
 
     _check_method(method)
-    b = _check_beta(beta)
+    hv, b = real("h", h), _check_beta(beta)
     p = characteristic_polynomial(method)
-    coeffs = [float(c.subs({h: float(h_value), beta_s: b, eta_s: 1.0})) for c in p.all_coeffs()]
+    coeffs = [float(c.subs({_H: hv, beta_s: b, eta_s: 1.0})) for c in p.all_coeffs()]
     return float(np.max(np.abs(np.roots(coeffs))))
 
 
@@ -293,6 +295,9 @@ def stage_model_step(x, y, x_prev, y_prev, *, eta, alpha, b_s, beta=0.0):
     minus the optimiser's threshold ``2(1 + beta)/eta``. Raises ``ValueError`` for eta <= 0, beta outside
     [0, 1), alpha < 0 or b_s <= 0."""
     e, b = _check_eta(eta), _check_beta(beta)
+    x, y, x_prev, y_prev = (real(n, v) for n, v in (("x", x), ("y", y), ("x_prev", x_prev),
+                                                    ("y_prev", y_prev)))
+    alpha, b_s = real("alpha", alpha), real("b_s", b_s)
     if alpha < 0:
         raise ValueError(f"alpha (progressive-sharpening strength) must be >= 0; got {alpha!r}")
     if not b_s > 0:

@@ -35,6 +35,8 @@ import numpy as np
 import sympy as sp
 from scipy.optimize import brentq
 
+from ._check import integer, real, reals
+
 __all__ = [
     "LOSSES", "ACTIVATIONS", "p", "q", "eta", "y", "u", "e",
     "loss_expr", "r_expr", "linear_net_map_expr", "g_map_expr", "fixed_point_multiplier_expr",
@@ -52,6 +54,8 @@ eta = sp.Symbol("eta", positive=True)
 y = sp.Symbol("y", real=True)
 u = sp.Symbol("u", real=True)
 e = sp.Symbol("e", real=True)
+#: the symbols by name, for functions whose float parameters carry the same names
+_S = {"p": p, "q": q, "eta": eta, "y": y, "u": u, "e": e}
 
 #: the loss library of docs/papers/eos.md#canonical-reparameterisation: even, C^2, l''(0) = 1
 LOSSES = ("logcosh", "sqrt", "squared")
@@ -214,11 +218,15 @@ def neuron_map_expr(name: str = "tanh") -> tuple[sp.Expr, sp.Expr]:
     return u_next, q_next
 
 
-@functools.cache
 def tanh_critical_point(digits: int = 15) -> tuple[float, float]:
     """(u_c, q_c): where the elasticity of r_sigma (tanh) reaches -1, i.e. where the neuron's 2-cycle on
     q = r_sigma(u) loses stability (docs/papers/eos.md#single-neuron-model; our reconstruction: u_c = 0.658479, q_c = 0.584529). Solved with
     sympy's ``nsolve`` on u r_sigma'(u)/r_sigma(u) + 1 = 0."""
+    return _tanh_critical_point(integer("digits", digits, lo=1))
+
+
+@functools.cache
+def _tanh_critical_point(digits: int) -> tuple[float, float]:
     rs = r_sigma_expr("tanh")
     el = sp.simplify(u * sp.diff(rs, u) / rs)
     uc = sp.nsolve(el + 1, u, 0.6, prec=digits + 5)
@@ -236,10 +244,7 @@ def _lam(expr_key: tuple, args: tuple):
 
 
 def _p_array(x, what="p"):
-    x = np.asarray(x, dtype=float)
-    if not np.all(np.isfinite(x)):
-        raise ValueError(f"{what} must be finite")
-    return x
+    return reals(what, x)
 
 
 def _safe_even(f, x):
@@ -250,51 +255,53 @@ def _safe_even(f, x):
     return np.where(small, 1.0, out)
 
 
-def r(name: str, pv) -> np.ndarray:
+def r(name: str, p) -> np.ndarray:
     """Float r(p) = l'(p)/p (docs/papers/eos.md#canonical-reparameterisation), vectorised; r(0) = 1."""
     _check_loss(name)
-    return _safe_even(_lam(("r", name), (p,)), _p_array(pv))
+    return _safe_even(_lam(("r", name), (_S["p"],)), _p_array(p))
 
 
-def rhat(name: str, qv: float) -> float:
+def rhat(name: str, q: float) -> float:
     """Positive branch amplitude p_hat(q) > 0 solving r(p_hat) = q (docs/papers/eos.md#canonical-reparameterisation), for 0 < q < 1.
 
     Raises ValueError when q is outside (0, 1) (no 2-cycle) or the loss is ``squared`` (r = 1)."""
     _check_loss(name)
     if name == "squared":
         raise ValueError("loss 'squared' has r = 1: no period-2 branch (the condition r decreasing fails)")
-    if not 0.0 < qv < 1.0:
-        raise ValueError(f"q must satisfy 0 < q < 1 for a period-2 orbit, got q={qv}")
+    q = real("q", q)
+    if not 0.0 < q < 1.0:
+        raise ValueError(f"q must satisfy 0 < q < 1 for a period-2 orbit, got q={q}")
     hi = 1.0
-    while r(name, hi) > qv:
+    while r(name, hi) > q:
         hi *= 2.0
-    return brentq(lambda t: float(r(name, t)) - qv, 0.0, hi, xtol=1e-15, rtol=1e-15)
+    return brentq(lambda t: float(r(name, t)) - q, 0.0, hi, xtol=1e-15, rtol=1e-15)
 
 
-def branch_multiplier(name: str, pv) -> np.ndarray:
+def branch_multiplier(name: str, p) -> np.ndarray:
     """Float g_q'(p) on the branch q = r(p) (docs/papers/eos.md#canonical-reparameterisation); |.| < 1 means the 2-cycle is stable."""
     _check_loss(name)
-    f = _lam(("mult", name), (p,))
-    x = np.abs(_p_array(pv))
+    f = _lam(("mult", name), (_S["p"],))
+    x = np.abs(_p_array(p))
     small = x < 1e-6
     return np.where(small, -1.0, np.asarray(f(np.where(small, 1.0, x)), dtype=float))
 
 
-def r_sigma(pv, name: str = "tanh") -> np.ndarray:
+def r_sigma(u, name: str = "tanh") -> np.ndarray:
     """Float r_sigma(u) = sigma(u) sigma'(u)/u (docs/papers/eos.md#single-neuron-model), r_sigma(0) = 1."""
     activation_expr(name)
-    return _safe_even(_lam(("rs", name), (u,)), _p_array(pv, "u"))
+    return _safe_even(_lam(("rs", name), (_S["u"],)), _p_array(u, "u"))
 
 
-def rhat_sigma(qv: float, name: str = "tanh") -> float:
+def rhat_sigma(q: float, name: str = "tanh") -> float:
     """Branch amplitude u_hat(q) > 0 solving r_sigma(u_hat) = q, for 0 < q < 1 (docs/papers/eos.md#single-neuron-model)."""
     activation_expr(name)
-    if not 0.0 < qv < 1.0:
-        raise ValueError(f"q must satisfy 0 < q < 1 for a period-2 orbit, got q={qv}")
+    q = real("q", q)
+    if not 0.0 < q < 1.0:
+        raise ValueError(f"q must satisfy 0 < q < 1 for a period-2 orbit, got q={q}")
     hi = 1.0
-    while r_sigma(hi, name) > qv:
+    while r_sigma(hi, name) > q:
         hi *= 2.0
-    return brentq(lambda t: float(r_sigma(t, name)) - qv, 0.0, hi, xtol=1e-15, rtol=1e-15)
+    return brentq(lambda t: float(r_sigma(t, name)) - q, 0.0, hi, xtol=1e-15, rtol=1e-15)
 
 
 @functools.cache
@@ -305,18 +312,17 @@ def _neuron_mult_lam(name: str):
     return sp.lambdify((u,), sp.simplify(m), modules="numpy")
 
 
-def neuron_branch_multiplier(uv, name: str = "tanh") -> np.ndarray:
+def neuron_branch_multiplier(u, name: str = "tanh") -> np.ndarray:
     """Multiplier d u'/d u of the neuron's u-map (q frozen) on its branch q = r_sigma(u) (docs/papers/eos.md#single-neuron-model);
     |.| < 1 iff the 2-cycle is stable, which for tanh holds iff u < u_c, i.e. q > q_c."""
-    x = np.abs(_p_array(uv, "u"))
+    x = np.abs(_p_array(u, "u"))
     small = x < 1e-6
     f = _neuron_mult_lam(name)
     return np.where(small, -1.0, np.asarray(f(np.where(small, 1.0, x)), dtype=float))
 
 
-def _check_eta(etav):
-    if not (np.isfinite(etav) and etav > 0):
-        raise ValueError(f"eta must be a positive finite step size, got eta={etav}")
+def _check_eta(eta):
+    return real("eta", eta, positive=True)
 
 
 @functools.cache
@@ -325,15 +331,15 @@ def _linear_step_lam(name: str):
     return sp.lambdify((p, q, eta, y), (pn, qn), modules="numpy")
 
 
-def linear_net_step(name: str, pv: float, qv: float, etav: float, yv: float = 0.0):
+def linear_net_step(name: str, p: float, q: float, eta: float, y: float = 0.0):
     """One step of the exact reduced (p, q) map of the two-layer linear network (docs/papers/eos.md#exact-reduction; our reconstruction).
 
     Raises ValueError for eta <= 0 or q <= 0 (q = 2/(eta ||grad f||^2) is positive by definition)."""
     _check_loss(name)
-    _check_eta(etav)
-    if not qv > 0:
-        raise ValueError(f"q must be positive (q = 2/(eta ||grad f||^2)), got q={qv}")
-    pn, qn = _linear_step_lam(name)(pv, qv, etav, yv)
+    eta, p, y = _check_eta(eta), real("p", p), real("y", y)
+    if not real("q", q) > 0:
+        raise ValueError(f"q must be positive (q = 2/(eta ||grad f||^2)), got q={q}")
+    pn, qn = _linear_step_lam(name)(p, q, eta, y)
     return float(pn), float(qn)
 
 
@@ -343,13 +349,13 @@ def _neuron_step_lam(name: str):
     return sp.lambdify((u, q, eta), (un, qn), modules="numpy")
 
 
-def neuron_step(uv: float, qv: float, etav: float, name: str = "tanh"):
+def neuron_step(u: float, q: float, eta: float, name: str = "tanh"):
     """One step of the exact reduced (u, q) map of the single neuron (docs/papers/eos.md#single-neuron-model; our reconstruction)."""
     activation_expr(name)
-    _check_eta(etav)
-    if not qv > 0:
-        raise ValueError(f"q must be positive (q = 2/(eta v^2)), got q={qv}")
-    un, qn = _neuron_step_lam(name)(uv, qv, etav)
+    eta, u = _check_eta(eta), real("u", u)
+    if not real("q", q) > 0:
+        raise ValueError(f"q must be positive (q = 2/(eta v^2)), got q={q}")
+    un, qn = _neuron_step_lam(name)(u, q, eta)
     return float(un), float(qn)
 
 
@@ -358,18 +364,18 @@ def _g_lam(name: str):
     return sp.lambdify((p, q), g_map_expr(name), modules="numpy")
 
 
-def g_step(name: str, pv, qv):
+def g_step(name: str, p, q):
     """Float canonical 1-D map g_q(p) = p (1 - 2 r(p)/q) (docs/papers/eos.md#canonical-reparameterisation; our reconstruction), vectorised; q > 0."""
     _check_loss(name)
-    qv = np.asarray(qv, dtype=float)
-    if not np.all(qv > 0):
-        raise ValueError(f"q must be positive, got q={qv}")
-    return np.asarray(_g_lam(name)(_p_array(pv), qv), dtype=float)
+    q = reals("q", q)
+    if not np.all(q > 0):
+        raise ValueError(f"q must be positive, got q={q}")
+    return np.asarray(_g_lam(name)(_p_array(p), q), dtype=float)
 
 
-def sharpness_at_interpolation(qv: float, etav: float, lpp0: float = 1.0) -> float:
+def sharpness_at_interpolation(q: float, eta: float, lpp0: float = 1.0) -> float:
     """Sharpness at an interpolating point (p = 0): l''(0) ||grad f||^2 = 2 l''(0)/(eta q) (docs/papers/eos.md#canonical-reparameterisation)."""
-    _check_eta(etav)
-    if not qv > 0:
-        raise ValueError(f"q must be positive, got q={qv}")
-    return 2.0 * lpp0 / (etav * qv)
+    eta, q, lpp0 = _check_eta(eta), real("q", q), real("lpp0", lpp0, positive=True)
+    if not q > 0:
+        raise ValueError(f"q must be positive, got q={q}")
+    return 2.0 * lpp0 / (eta * q)

@@ -24,6 +24,8 @@ import math
 import numpy as np
 import sympy as sp
 
+from ._check import real, reals
+
 __all__ = [
     "kx", "ky", "kxy", "COMPLEXITY", "complexity", "am_gm_certificate", "iteration_matrix",
     "bilinear_charpoly", "sim_charpoly", "alt_charpoly", "small_p_modulus_sq",
@@ -48,11 +50,14 @@ COMPLEXITY: dict[tuple[str, str], sp.Expr] = {
 
 
 def _check_kappas(kappa_x, kappa_y, kappa_xy):
+    kappa_x, kappa_y, kappa_xy = (real(n, v) for n, v in (("kappa_x", kappa_x), ("kappa_y", kappa_y),
+                                                          ("kappa_xy", kappa_xy)))
     for name, v in (("kappa_x", kappa_x), ("kappa_y", kappa_y)):
         if not v >= 1:
             raise ValueError(f"{name} must be >= 1 (L >= mu), got {v}")
     if not kappa_xy >= 0:
         raise ValueError(f"kappa_xy must be >= 0, got {kappa_xy}")
+    return kappa_x, kappa_y, kappa_xy
 
 
 def complexity(method: str, kappa_x: float, kappa_y: float, kappa_xy: float,
@@ -61,7 +66,7 @@ def complexity(method: str, kappa_x: float, kappa_y: float, kappa_xy: float,
     numeric condition numbers, without the log(1/eps) factor and without constants (confirmed from the authors' poster).
 
     Raises ValueError for kappa_x or kappa_y below 1, negative kappa_xy, or an unknown entry."""
-    _check_kappas(kappa_x, kappa_y, kappa_xy)
+    kappa_x, kappa_y, kappa_xy = _check_kappas(kappa_x, kappa_y, kappa_xy)
     key = (method, side)
     if key not in COMPLEXITY:
         raise ValueError(f"no complexity entry for method={method!r}, side={side!r}; "
@@ -130,30 +135,31 @@ def _update(method, kind, g=None, d=None):
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
-def iteration_matrix(method: str, kind: str = "bilinear", gamma_=None, delta_=None) -> sp.Matrix:
+def iteration_matrix(method: str, kind: str = "bilinear", gamma=None, delta=None) -> sp.Matrix:
     """The linear iteration matrix z_{k+1} = M z_k of ``method`` on one scalar block, as a sympy
     Matrix derived as the Jacobian of the update equations (arXiv:2402.10475, Alg. 1-2) (derived here).
 
     kind ``"bilinear"``: f = sigma x y (one singular value of B; symbols alpha, beta, sigma).
     kind ``"scalar"``: f = a x^2/2 + b x y - c y^2/2 (one SCSC block; symbols a, b, c).
-    State (x, y) for sim/alt/eg, (x, y, y~) for alex with parameters ``gamma_``, ``delta_``
+    State (x, y) for sim/alt/eg, (x, y, y~) for alex with parameters ``gamma``, ``delta``
     (symbols gamma, delta when omitted)."""
-    state, new = _update(method, kind, gamma_, delta_)
+    state, new = _update(method, kind, gamma, delta)
     return sp.Matrix(new).jacobian(sp.Matrix(state)).applyfunc(sp.expand)
 
 
-def bilinear_charpoly(gamma_=None, delta_=None, p_=None) -> sp.Poly:
+def bilinear_charpoly(gamma=None, delta=None, p=None) -> sp.Poly:
     """Characteristic polynomial in lambda of Alex-GDA on a bilinear block, in p = alpha beta sigma^2
     (arXiv:2402.10475, Sec. 6 / Thm 6.1) (derived here).
 
     Derived from :func:`iteration_matrix` ("alex", "bilinear"): det(lambda I - M), then
     alpha beta sigma^2 -> p. Arguments may be numbers or sympy symbols (defaults: gamma, delta, p).
     Returns a ``sympy.Poly`` in ``lambda``."""
-    for name, v in (("gamma", gamma_), ("delta", delta_), ("p", p_)):
-        if v is not None and getattr(v, "is_number", isinstance(v, (int, float))) and v < 0:
-            raise ValueError(f"{name} must be >= 0, got {v}")
+    for name, v in (("gamma", gamma), ("delta", delta), ("p", p)):
+        if v is None or (isinstance(v, sp.Basic) and not v.is_number):
+            continue                                   # a symbol: kept symbolic
+        real(name, v, nonneg=True)
     return _bilinear_charpoly_cached(*(sp.sympify(v) if v is not None else None
-                                       for v in (gamma_, delta_, p_)))
+                                       for v in (gamma, delta, p)))
 
 
 @functools.lru_cache(maxsize=256)
@@ -246,10 +252,11 @@ def alt_conserved_form() -> sp.Matrix:
 
 
 # --------------------------------------------------------------------------- floats
-def _check_steps(alpha_, beta_, gamma_=None, delta_=None):
-    for name, v in (("alpha", alpha_), ("beta", beta_), ("gamma", gamma_), ("delta", delta_)):
-        if v is not None and not (np.isfinite(v) and v >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {v}")
+def _check_steps(alpha, beta, gamma, delta):
+    """The step sizes and Alex-GDA's (gamma, delta) as floats; ValueError unless each is a finite
+    number >= 0."""
+    return tuple(real(name, v, nonneg=True) for name, v in
+                 (("alpha", alpha), ("beta", beta), ("gamma", gamma), ("delta", delta)))
 
 
 @functools.lru_cache(maxsize=None)
@@ -259,29 +266,30 @@ def _lambdified(method, kind):
     return sp.lambdify(args, M, "numpy")
 
 
-def block_iteration_matrix(method, alpha_, beta_, A, B, C, gamma_=2.0, delta_=1.0) -> np.ndarray:
+def block_iteration_matrix(method, alpha, beta, A, B, C, gamma=2.0, delta=1.0) -> np.ndarray:
     """Dense iteration matrix of ``method`` on the quadratic f = x^T A x/2 + x^T B y - y^T C y/2
     (arXiv:2402.10475, Algorithms 1-2 for general matrices), state (x, y) or (x, y, y~) for alex."""
-    A, B, C = (np.atleast_2d(np.asarray(m, float)) for m in (A, B, C))
+    alpha, beta, gamma, delta = _check_steps(alpha, beta, gamma, delta)
+    A, B, C = (np.atleast_2d(reals(n, m)) for n, m in (("A", A), ("B", B), ("C", C)))
     dx, dy = B.shape
     Ix, Iy = np.eye(dx), np.eye(dy)
     if method == "sim":
-        return np.block([[Ix - alpha_ * A, -alpha_ * B], [beta_ * B.T, Iy - beta_ * C]])
+        return np.block([[Ix - alpha * A, -alpha * B], [beta * B.T, Iy - beta * C]])
     if method == "alt":
-        X = np.hstack([Ix - alpha_ * A, -alpha_ * B])
-        return np.vstack([X, beta_ * B.T @ X + np.hstack([np.zeros((dy, dx)), Iy - beta_ * C])])
+        X = np.hstack([Ix - alpha * A, -alpha * B])
+        return np.vstack([X, beta * B.T @ X + np.hstack([np.zeros((dy, dx)), Iy - beta * C])])
     if method == "eg":
         G = np.block([[A, B], [-B.T, C]])
-        S = np.diag(np.r_[np.full(dx, alpha_), np.full(dy, beta_)])
+        S = np.diag(np.r_[np.full(dx, alpha), np.full(dy, beta)])
         I = np.eye(dx + dy)
         return I - S @ G @ (I - S @ G)
     if method == "alex":
         Zxy = np.zeros((dx, dy))
-        X1 = np.hstack([Ix - alpha_ * A, Zxy, -alpha_ * B])
-        Xt = np.hstack([Ix - gamma_ * alpha_ * A, Zxy, -gamma_ * alpha_ * B])
+        X1 = np.hstack([Ix - alpha * A, Zxy, -alpha * B])
+        Xt = np.hstack([Ix - gamma * alpha * A, Zxy, -gamma * alpha * B])
         ey = np.hstack([np.zeros((dy, dx)), Iy, np.zeros((dy, dy))])
         gy = B.T @ Xt - C @ ey
-        return np.vstack([X1, ey + beta_ * gy, ey + delta_ * beta_ * gy])
+        return np.vstack([X1, ey + beta * gy, ey + delta * beta * gy])
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
 
 
@@ -300,7 +308,9 @@ def spectral_radius(method: str, alpha: float, beta: float, gamma: float = 2.0,
     Returns a float. ValueError for negative step sizes or parameters, or no problem given."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    _check_steps(alpha, beta, gamma, delta)
+    alpha, beta, gamma, delta = _check_steps(alpha, beta, gamma, delta)
+    sigma, a, b, c = (None if v is None else real(n, v)
+                      for n, v in (("sigma", sigma), ("a", a), ("b", b), ("c", c)))
     if A is not None or B is not None or C is not None:
         if A is None or B is None or C is None:
             raise ValueError("pass all of A, B, C for a quadratic game")
@@ -329,14 +339,14 @@ def step_sizes(method: str, mu_x, mu_y, L_x, L_y, L_xy) -> tuple[float, float]:
     * eg:   0.5/(L_x + L_xy sqrt(mu_x/mu_y)), symmetric (ours, same scale as Alex)
 
     ValueError for non-positive constants or mu > L."""
-    for name, v in (("mu_x", mu_x), ("mu_y", mu_y), ("L_x", L_x), ("L_y", L_y)):
-        if not v > 0:
-            raise ValueError(f"{name} must be > 0, got {v}")
+    mu_x, mu_y, L_x, L_y = (real(n, v, positive=True) for n, v in
+                            (("mu_x", mu_x), ("mu_y", mu_y), ("L_x", L_x), ("L_y", L_y)))
+    L_xy = real("L_xy", L_xy)
     if not L_xy >= 0:
         raise ValueError(f"L_xy must be >= 0, got {L_xy}")
     _check_kappas(L_x / mu_x, L_y / mu_y, L_xy / math.sqrt(mu_x * mu_y))
     if method == "sim":
-        inv = (1.0 / L_xy**2) if L_xy > 0 else math.inf
+        inv = (1.0 / L_xy**2) if L_xy**2 > 0 else math.inf   # L_xy**2 underflows for tiny L_xy
         return 0.5 * min(1 / L_x, mu_y * inv), 0.5 * min(1 / L_y, mu_x * inv)
     r = math.sqrt(mu_x / mu_y)
     if method == "alt":

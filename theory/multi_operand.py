@@ -27,24 +27,26 @@ __all__ = ["P1", "P2", "m", "L", "N", "M", "embedding_dim", "width", "sequence_l
            "hardness_needed_expr", "hardness_needed", "leak_bound"]
 
 P1, P2, m, L, N, M = sp.symbols("P1 P2 m L N M", positive=True)
+#: the symbols by name, for functions whose parameters carry the same names
+_S = {"P1": P1, "P2": P2, "m": m, "L": L, "N": N, "M": M}
 
 
-def embedding_dim(P1_: int, P2_: int) -> int:
+def embedding_dim(P1: int, P2: int) -> int:
     """d = 19 + 2 P1 + 2 P2: 19 named coordinates and the four code blocks A1, B1 (P1 bits) and
     A2, B2 (P2 bits)."""
-    return 19 + 2 * _int("P1", P1_, 2) + 2 * _int("P2", P2_, 2)
+    return 19 + 2 * _int("P1", P1, 2) + 2 * _int("P2", P2, 2)
 
 
-def width(n_: int, m_: int) -> int:
+def width(n: int, m: int) -> int:
     """L = number of digits of m (10^n - 1): every operand and cumulative sum is padded to L."""
-    return len(str(_int("m", m_, 1) * (10 ** _int("n", n_, 1) - 1)))
+    return len(str(_int("m", m, 1) * (10 ** _int("n", n, 1) - 1)))
 
 
-def sequence_length(n_: int, m_: int) -> int:
+def sequence_length(n: int, m: int) -> int:
     """Tokens of one scratchpad example: BOS, m operands and m+1 sums of L digits each, one
     separator per number, EOS."""
-    Lw = width(n_, m_)
-    return 1 + m_ * (Lw + 1) + (m_ + 1) * (Lw + 1)
+    Lw, m = width(n, m), _int("m", m, 1)
+    return 1 + m * (Lw + 1) + (m + 1) * (Lw + 1)
 
 
 def _upper(sol, var):
@@ -60,9 +62,9 @@ def count_capacity_expr():
     return _upper(sp.solve(sp.Le(m + 1, 2 ** P2), m), m)
 
 
-def count_capacity(P2_: int) -> int:
+def count_capacity(P2: int) -> int:
     """2^P2 - 1 operands (derived here)."""
-    return int(count_capacity_expr().subs(P2, _int("P2", P2_, 2)))
+    return int(count_capacity_expr().subs(_S["P2"], _int("P2", P2, 2)))
 
 
 @functools.cache
@@ -72,28 +74,28 @@ def width_capacity_expr():
     return _upper(sp.solve(sp.Le(L + 2, 2 ** P1), L), L)
 
 
-def width_capacity(P1_: int) -> int:
+def width_capacity(P1: int) -> int:
     """2^P1 - 2 digits of width (derived here)."""
-    return int(width_capacity_expr().subs(P1, _int("P1", P1_, 2)))
+    return int(width_capacity_expr().subs(_S["P1"], _int("P1", P1, 2)))
 
 
-def length_capacity(P1_: int, m_: int) -> int:
+def length_capacity(P1: int, m: int) -> int:
     """Largest operand length n with width(n, m) <= 2^P1 - 2 (0 if even 1-digit operands do not
     fit)."""
-    Lmax = width_capacity(P1_)
-    m_ = _int("m", m_, 1)
+    Lmax = width_capacity(P1)
+    m = _int("m", m, 1)
     # width(n, m) = n + (digits of m) - [m (10^n - 1) < 10^(n + digits(m) - 1)]; search from the top
-    n_ = max(Lmax, 1)
-    while n_ >= 1 and width(n_, m_) > Lmax:
-        n_ -= 1
-    return n_
+    n = max(Lmax, 1)
+    while n >= 1 and width(n, m) > Lmax:
+        n -= 1
+    return n
 
 
-def capacities_of_d(d_: int) -> tuple[int, int]:
+def capacities_of_d(d: int) -> tuple[int, int]:
     """(operand length at 2 operands, operand count) for the even split P1 = P2 = floor((d-19)/4):
     both grow like 2^{d/4}, i.e. exponentially in d (derived here)."""
-    d_ = _int("d", d_, 27)
-    p = (d_ - 19) // 4
+    d = _int("d", d, 27)
+    p = (d - 19) // 4
     return length_capacity(p, 2), count_capacity(p)
 
 
@@ -120,7 +122,7 @@ def hardness_needed_expr():
     return sp.simplify(sp.solve(sp.Eq(leak_bound_expr(), tolerance_expr()), M)[0].subs(Np, N))
 
 
-def hardness_needed(N_: int) -> float:
+def hardness_needed(N: int) -> float:
     """Sufficient softmax hardness for N-token scratchpads (derived here)."""
-    N_ = _int("N", N_, 2)
-    return float(hardness_needed_expr().subs(N, N_))
+    N = _int("N", N, 2)
+    return float(hardness_needed_expr().subs(_S["N"], N))

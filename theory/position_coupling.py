@@ -26,6 +26,8 @@ import math
 
 import sympy as sp
 
+from ._check import integer, real
+
 __all__ = [
     "P", "d", "n", "N", "M", "eps",
     "embedding_dim", "code_length", "capacity_expr", "capacity", "capacity_of_d",
@@ -37,6 +39,8 @@ __all__ = [
 ]
 
 P, d, n, N, M, eps = sp.symbols("P d n N M epsilon", positive=True)
+#: the symbols by name, for functions whose parameters carry the same names
+_S = {"P": P, "d": d, "n": n, "N": N, "M": M, "eps": eps}
 
 #: source tags of each statement (shown in docs and claim docstrings)
 SOURCES = {
@@ -57,24 +61,22 @@ HEAD_FRACTIONS = {"head1_sum": (sp.Rational(1, 3), sp.Integer(1)),
 
 
 def _int(name, v, lo):
+    """An integer parameter (a Python or numpy integer, not a bool, float or string) >= ``lo``."""
     if isinstance(v, bool) or not hasattr(v, "__index__"):
         raise ValueError(f"{name} must be an integer, got {v!r}")
-    v = int(v)
-    if v < lo:
-        raise ValueError(f"{name} must be >= {lo}, got {v}")
-    return v
+    return integer(name, v, lo=lo)
 
 
-def embedding_dim(P_: int) -> int:
+def embedding_dim(P: int) -> int:
     """d = 17 + 2P: 17 named coordinates (NUM, IS_BOS, FULL_ONES, PRE_SUM, PRE_CARRY, PRE_EOS,
     SUM x10, IS_EOS) and two P-bit position blocks POS_1, POS_2 (d = 2P + 17 as in Theorem 5.1)."""
-    return 17 + 2 * _int("P", P_, 2)
+    return 17 + 2 * _int("P", P, 2)
 
 
-def code_length(d_: int) -> int:
+def code_length(d: int) -> int:
     """The largest P with 17 + 2P <= d (Theorem 5.1 needs d >= 21, i.e. P >= 2)."""
-    d_ = _int("d", d_, 21)
-    return (d_ - 17) // 2
+    d = _int("d", d, 21)
+    return (d - 17) // 2
 
 
 @functools.cache
@@ -89,23 +91,23 @@ def capacity_expr():
     return sp.simplify(ubs[0])
 
 
-def capacity(P_: int) -> int:
+def capacity(P: int) -> int:
     """Largest operand length the construction with code length P adds exactly: 2^P - 2 (derived
     here; equals Theorem 5.1's capacity at d = 2P + 17)."""
-    P_ = _int("P", P_, 2)
-    return int(capacity_expr().subs(P, P_))
+    P = _int("P", P, 2)
+    return int(capacity_expr().subs(_S["P"], P))
 
 
-def capacity_of_d(d_: int) -> int:
+def capacity_of_d(d: int) -> int:
     """Operand length as a function of the embedding dimension: 2^{floor((d-17)/2)} - 2, Theorem 5.1's
     capacity (the paper's; our construction attains it). Exponential in d."""
-    return capacity(code_length(d_))
+    return capacity(code_length(d))
 
 
-def sequence_length(n_: int) -> int:
+def sequence_length(n: int) -> int:
     """Tokens of one addition example: BOS, 2n operand digits, '+', '=', n+1 answer digits, EOS."""
-    n_ = _int("n", n_, 1)
-    return 3 * n_ + 5
+    n = _int("n", n, 1)
+    return 3 * n + 5
 
 
 @functools.cache
@@ -122,13 +124,11 @@ def leak_bound_expr():
     return sp.expand(worst + sp.exp(-2 * M))         # rounded up to N e^{-2M}
 
 
-def leak_bound(N_: int, M_: float) -> float:
+def leak_bound(N: int, M: float) -> float:
     """N e^{-2M}: the largest deviation of any attention weight of the construction from its exact
     fraction (and the total leaked mass) on an N-token sequence (derived here)."""
-    N_ = _int("N", N_, 2)
-    if not M_ > 0:
-        raise ValueError(f"M must be > 0, got {M_}")
-    return float(N_ * math.exp(-2.0 * float(M_)))
+    N, M = _int("N", N, 2), real("M", M, positive=True)
+    return float(N * math.exp(-2.0 * M))
 
 
 @functools.cache
@@ -157,16 +157,16 @@ def hardness_needed_expr():
     return sp.simplify(sol[0])
 
 
-def hardness_needed(N_: int) -> float:
+def hardness_needed(N: int) -> float:
     """Softmax hardness M that provably keeps our construction exact on N-token sequences (derived here):
     M = ln(N / eps_tol) / 2, about ln(204 N) / 2 (linear in log N, hence in P)."""
-    N_ = _int("N", N_, 2)
-    return float(hardness_needed_expr().subs(N, N_))
+    N = _int("N", N, 2)
+    return float(hardness_needed_expr().subs(_S["N"], N))
 
 
-def hardness_for_capacity(P_: int) -> float:
+def hardness_for_capacity(P: int) -> float:
     """:func:`hardness_needed` at the longest sequence the code length P allows."""
-    return hardness_needed(sequence_length(capacity(P_)))
+    return hardness_needed(sequence_length(capacity(P)))
 
 
 def nope_pair() -> tuple[str, str, int, int]:
@@ -184,10 +184,10 @@ def hardness_paper_expr():
     return sp.log(N) / 2 + 3
 
 
-def hardness_paper(N_: int) -> float:
+def hardness_paper(N: int) -> float:
     """The smallest hardness M the paper's condition M >= (1/2) log N + 3 allows on N-token sequences."""
-    N_ = _int("N", N_, 2)
-    return float(hardness_paper_expr().subs(N, N_))
+    N = _int("N", N, 2)
+    return float(hardness_paper_expr().subs(_S["N"], N))
 
 
 def paper_hardness_slack() -> sp.Expr:

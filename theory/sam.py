@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ._check import real
+
 __all__ = [
     "eta", "lam", "rho", "beta", "mu", "T", "Delta", "sigma", "p", "L", "x",
     "Rate", "RATES", "rate", "rate_value",
@@ -45,24 +47,20 @@ eta, lam, rho, beta, mu, sigma, Delta, L = sp.symbols("eta lam rho beta mu sigma
 T = sp.Symbol("T", positive=True)
 p = sp.Symbol("p", positive=True)
 x = sp.Symbol("x", real=True)
+#: the symbols by name, for functions whose float parameters carry the same names
+_S = {"eta": eta, "lam": lam, "rho": rho, "beta": beta, "mu": mu, "sigma": sigma, "Delta": Delta, "L": L,
+      "T": T, "p": p, "x": x}
 
 
 def _num(name, v, *, positive=True, allow_zero=False):
-    """Coerce ``v`` to float and check its sign; raise ValueError naming ``name``."""
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a real number, got {v!r}") from None
-    if not math.isfinite(f):
-        raise ValueError(f"{name} must be finite, got {v!r}")
-    if positive and (f < 0 or (f == 0 and not allow_zero)):
-        raise ValueError(f"{name} must be {'>= 0' if allow_zero else '> 0'}, got {v!r}")
-    return f
+    """``v`` as a float (see :func:`theory._check.real`: bools, strings, NaN, inf refused); with
+    ``positive``, > 0 (>= 0 with ``allow_zero``). Raises ValueError naming ``name``."""
+    return real(name, v, positive=positive and not allow_zero, nonneg=positive and allow_zero)
 
 
-def _check_eta(eta_v, beta_v, factor=1.0, label="1/beta"):
-    if eta_v > factor / beta_v * (1 + 1e-12):
-        raise ValueError(f"eta must satisfy eta <= {label} (got eta={eta_v}, beta={beta_v})")
+def _check_eta(eta, beta, factor=1.0, label="1/beta"):
+    if eta > factor / beta * (1 + 1e-12):
+        raise ValueError(f"eta must satisfy eta <= {label} (got eta={eta}, beta={beta})")
 
 
 # ------------------------------------------------------------------------------------------ rate table
@@ -203,93 +201,93 @@ def proof_step_identities() -> dict[str, tuple[sp.Expr, sp.Expr]]:
     return {"D1": (d1_gap, d1_cert), "D2": (d2_gap, d2_cert)}
 
 
-def d1_step_constant(eta_v, beta_v, rho_v) -> float:
+def d1_step_constant(eta, beta, rho) -> float:
     """(D1) additive constant (eta/2) beta^2 rho^2 of the per-step inequality
     f(x_{t+1}) <= f(x_t) - (eta/2)||grad f(x_t)||^2 + (eta/2) beta^2 rho^2, any beta-smooth f,
     deterministic SAM (any perturbation of norm rho), eta <= 1/beta. Derived here (docs/papers/sam.md#d1-d4-descent-bounds)."""
-    e, b, r = _num("eta", eta_v), _num("beta", beta_v), _num("rho", rho_v, allow_zero=True)
+    e, b, r = _num("eta", eta), _num("beta", beta), _num("rho", rho, allow_zero=True)
     _check_eta(e, b)
     return e / 2 * b ** 2 * r ** 2
 
 
-def d1_average_bound(delta_v, eta_v, T_v, beta_v, rho_v) -> float:
+def d1_average_bound(Delta, eta, T, beta, rho) -> float:
     """(D1, averaged) (1/T) sum_{t<T} ||grad f(x_t)||^2 <= 2 Delta/(eta T) + beta^2 rho^2, eta <= 1/beta."""
-    d, e, t = _num("Delta", delta_v, allow_zero=True), _num("eta", eta_v), _num("T", T_v)
-    b, r = _num("beta", beta_v), _num("rho", rho_v, allow_zero=True)
+    d, e, t = _num("Delta", Delta, allow_zero=True), _num("eta", eta), _num("T", T)
+    b, r = _num("beta", beta), _num("rho", rho, allow_zero=True)
     _check_eta(e, b)
     return 2 * d / (e * t) + b ** 2 * r ** 2
 
 
-def d2_step_constant(eta_v, beta_v, rho_v) -> float:
+def d2_step_constant(eta, beta, rho) -> float:
     """(D2) additive constant beta^3 eta^2 rho^2 / 2 of f(x+) <= f(x) - (eta/2)||g||^2 + C for convex
     beta-smooth f and deterministic SAM with eta <= 1/beta. Derived here (docs/papers/sam.md#d1-d4-descent-bounds)."""
-    e, b, r = _num("eta", eta_v), _num("beta", beta_v), _num("rho", rho_v, allow_zero=True)
+    e, b, r = _num("eta", eta), _num("beta", beta), _num("rho", rho, allow_zero=True)
     _check_eta(e, b)
     return b ** 3 * e ** 2 * r ** 2 / 2
 
 
-def d2_convex_average_bound(delta_v, eta_v, T_v, beta_v, rho_v) -> float:
+def d2_convex_average_bound(Delta, eta, T, beta, rho) -> float:
     """(D2, convex) (1/T) sum ||g_t||^2 <= 2 Delta/(eta T) + beta^3 eta rho^2, eta <= 1/beta. Derived here (docs/papers/sam.md#d1-d4-descent-bounds)."""
-    d, e, t = _num("Delta", delta_v, allow_zero=True), _num("eta", eta_v), _num("T", T_v)
-    b, r = _num("beta", beta_v), _num("rho", rho_v, allow_zero=True)
+    d, e, t = _num("Delta", Delta, allow_zero=True), _num("eta", eta), _num("T", T)
+    b, r = _num("beta", beta), _num("rho", rho, allow_zero=True)
     _check_eta(e, b)
     return 2 * d / (e * t) + b ** 3 * e * r ** 2
 
 
-def d2_strongly_convex_bound(T_v, eta_v, mu_v, beta_v, rho_v, delta_v) -> float:
+def d2_strongly_convex_bound(T, eta, mu, beta, rho, Delta) -> float:
     """(D2, strongly convex / PL) f(x_T) - f* <= (1 - eta mu)^T Delta + beta^3 eta rho^2/(2 mu),
     from f(x+) - f* <= (1 - eta mu)(f(x) - f*) + beta^3 eta^2 rho^2 / 2; needs eta <= 1/beta, mu <= beta."""
-    t, e, m = _num("T", T_v, allow_zero=True), _num("eta", eta_v), _num("mu", mu_v)
-    b, r, d = _num("beta", beta_v), _num("rho", rho_v, allow_zero=True), _num("Delta", delta_v, allow_zero=True)
+    t, e, m = _num("T", T, allow_zero=True), _num("eta", eta), _num("mu", mu)
+    b, r, d = _num("beta", beta), _num("rho", rho, allow_zero=True), _num("Delta", Delta, allow_zero=True)
     _check_eta(e, b)
     if m > b:
         raise ValueError(f"mu must satisfy mu <= beta (got mu={m}, beta={b})")
     return (1 - e * m) ** t * d + b ** 3 * e * r ** 2 / (2 * m)
 
 
-def d3_step_constant(eta_v, beta_v, rho_v, sigma_v) -> float:
+def d3_step_constant(eta, beta, rho, sigma) -> float:
     """(D3) n-SAM: E[f(x+)|x] <= f(x) - (eta/2)||g||^2 + (eta/2) beta^2 rho^2 + beta eta^2 sigma^2/2,
     eta <= 1/beta. Derived here (docs/papers/sam.md#d1-d4-descent-bounds)."""
-    e, b = _num("eta", eta_v), _num("beta", beta_v)
-    r, s = _num("rho", rho_v, allow_zero=True), _num("sigma", sigma_v, allow_zero=True)
+    e, b = _num("eta", eta), _num("beta", beta)
+    r, s = _num("rho", rho, allow_zero=True), _num("sigma", sigma, allow_zero=True)
     _check_eta(e, b)
     return e / 2 * b ** 2 * r ** 2 + b * e ** 2 * s ** 2 / 2
 
 
-def d3_pl_bound(T_v, eta_v, mu_v, beta_v, rho_v, sigma_v, delta_v) -> float:
+def d3_pl_bound(T, eta, mu, beta, rho, sigma, Delta) -> float:
     """(D3, PL) E f(x_T) - f* <= (1 - eta mu)^T Delta + beta^2 rho^2/(2 mu) + beta eta sigma^2/(2 mu)."""
-    t, e, m = _num("T", T_v, allow_zero=True), _num("eta", eta_v), _num("mu", mu_v)
-    b, r = _num("beta", beta_v), _num("rho", rho_v, allow_zero=True)
-    s, d = _num("sigma", sigma_v, allow_zero=True), _num("Delta", delta_v, allow_zero=True)
+    t, e, m = _num("T", T, allow_zero=True), _num("eta", eta), _num("mu", mu)
+    b, r = _num("beta", beta), _num("rho", rho, allow_zero=True)
+    s, d = _num("sigma", sigma, allow_zero=True), _num("Delta", Delta, allow_zero=True)
     _check_eta(e, b)
     if m > b:
         raise ValueError(f"mu must satisfy mu <= beta (got mu={m}, beta={b})")
     return (1 - e * m) ** t * d + b ** 2 * r ** 2 / (2 * m) + b * e * s ** 2 / (2 * m)
 
 
-def d3_nonconvex_bound(delta_v, eta_v, T_v, beta_v, rho_v, sigma_v) -> float:
+def d3_nonconvex_bound(Delta, eta, T, beta, rho, sigma) -> float:
     """(D3, nonconvex) (1/T) sum E||g_t||^2 <= 2 Delta/(eta T) + beta^2 rho^2 + beta eta sigma^2."""
-    d, e, t = _num("Delta", delta_v, allow_zero=True), _num("eta", eta_v), _num("T", T_v)
-    b, r, s = _num("beta", beta_v), _num("rho", rho_v, allow_zero=True), _num("sigma", sigma_v, allow_zero=True)
+    d, e, t = _num("Delta", Delta, allow_zero=True), _num("eta", eta), _num("T", T)
+    b, r, s = _num("beta", beta), _num("rho", rho, allow_zero=True), _num("sigma", sigma, allow_zero=True)
     _check_eta(e, b)
     return 2 * d / (e * t) + b ** 2 * r ** 2 + b * e * s ** 2
 
 
-def d4_step_bound_constants(eta_v, beta_v, rho_v, sigma_v) -> tuple[float, float]:
+def d4_step_bound_constants(eta, beta, rho, sigma) -> tuple[float, float]:
     """(D4) m-SAM: E f(x+) <= f(x) - (eta/4)||g||^2 + C; returns (eta/4, C) with
     C = (3 eta/4) beta^2 rho^2 + (3/2) beta eta^2 sigma^2; needs eta <= 1/(6 beta). Derived here
     (docs/papers/sam.md#d1-d4-descent-bounds)."""
-    e, b = _num("eta", eta_v), _num("beta", beta_v)
-    r, s = _num("rho", rho_v, allow_zero=True), _num("sigma", sigma_v, allow_zero=True)
+    e, b = _num("eta", eta), _num("beta", beta)
+    r, s = _num("rho", rho, allow_zero=True), _num("sigma", sigma, allow_zero=True)
     _check_eta(e, b, 1 / 6, "1/(6 beta)")
     return e / 4, 0.75 * e * b ** 2 * r ** 2 + 1.5 * b * e ** 2 * s ** 2
 
 
-def strongly_convex_step_size(T_v, beta_v, mu_v, rho_v, delta_v) -> float:
+def strongly_convex_step_size(T, beta, mu, rho, Delta) -> float:
     """The step schedule recalled for the paper's strongly convex theorem (docs/papers/sam.md#rate-table; recalled, not confirmed):
     eta_T = min{1/beta, max(1, log(mu^2 Delta T^2/(beta^3 rho^2))) / (mu T)}."""
-    t, b, m = _num("T", T_v), _num("beta", beta_v), _num("mu", mu_v)
-    r, d = _num("rho", rho_v), _num("Delta", delta_v)
+    t, b, m = _num("T", T), _num("beta", beta), _num("mu", mu)
+    r, d = _num("rho", rho), _num("Delta", Delta)
     return min(1 / b, max(1.0, math.log(m ** 2 * d * t ** 2 / (b ** 3 * r ** 2))) / (m * t))
 
 
@@ -333,13 +331,13 @@ def limit_cycle_condition_expr() -> sp.Set:
     return _limit_cycle()[1]
 
 
-def limit_cycle_amplitude(eta_v, lam_v, rho_v) -> float:
+def limit_cycle_amplitude(eta, lam, rho) -> float:
     """Amplitude a* = eta*lam*rho/(2 - eta*lam) of the 2-cycle +-a* that deterministic SAM reaches on
     f(x) = (lam/2) x^2 (docs/papers/sam.md#l1-limit-cycle, L1, derived here; consistent with Bartlett, Long & Bousquet 2022).
 
     Derived with sympy (:func:`limit_cycle_amplitude_expr`). Raises ValueError unless 0 < eta*lam < 2
     (the condition under which the cycle exists and attracts)."""
-    e, l, r = _num("eta", eta_v), _num("lam", lam_v), _num("rho", rho_v, allow_zero=True)
+    e, l, r = _num("eta", eta), _num("lam", lam), _num("rho", rho, allow_zero=True)
     s = e * l
     lo, hi, lo_open, hi_open = _lc_interval()
     if not ((lo < s if lo_open else lo <= s) and (s < hi if hi_open else s <= hi)):
@@ -361,10 +359,10 @@ def _lc_float():
     return sp.lambdify((eta, lam, rho), limit_cycle_amplitude_expr(), "math")
 
 
-def limit_cycle_value(eta_v, lam_v, rho_v) -> float:
+def limit_cycle_value(eta, lam, rho) -> float:
     """f on the 2-cycle: (lam/2) (a*)^2 with a* = :func:`limit_cycle_amplitude` (docs/papers/sam.md#l1-limit-cycle)."""
-    a = limit_cycle_amplitude(eta_v, lam_v, rho_v)
-    return 0.5 * float(lam_v) * a * a
+    a = limit_cycle_amplitude(eta, lam, rho)
+    return 0.5 * _num("lam", lam) * a * a
 
 
 # ------------------------------------------------------------------------------ (L2) the stuck point
@@ -395,12 +393,12 @@ def stuck_point_gradient_sq_expr() -> sp.Expr:
     return _stuck()
 
 
-def stuck_point_gradient_sq(beta_v, rho_v) -> float:
+def stuck_point_gradient_sq(beta, rho) -> float:
     """4 beta^2 rho^2/(9 pi^2): the squared gradient at which deterministic SAM stays forever on the
     cosine example of docs/papers/sam.md#l2-stuck-point, L2, derived here, for every eta in (0, 1/beta]. Shows the beta^2 rho^2 term of
     the nonconvex rates (and of D1) is unavoidable up to a constant."""
-    b, r = _num("beta", beta_v), _num("rho", rho_v)
-    return float(_lambdified("stuck", (beta, rho))(b, r))
+    b, r = _num("beta", beta), _num("rho", rho)
+    return float(_lambdified("stuck", (_S["beta"], _S["rho"]))(b, r))
 
 
 # ------------------------------------------------------------------------- (L3) the stochastic floor
@@ -427,13 +425,13 @@ def stochastic_floor_expr() -> sp.Expr:
     return _floor()[0]
 
 
-def stochastic_floor(lam_v, rho_v, p_v) -> float:
+def stochastic_floor(lam, rho, p) -> float:
     """(lam/2) rho^2 (2p-1)^2, the rho^2 floor of stochastic SAM (n-SAM and m-SAM) on f = (lam/2) x^2 with
     noise +s1 w.p. p, -s2 w.p. 1-p (docs/papers/sam.md#l3-stochastic-floor, L3, derived here); valid while lam*rho*|2p-1| < min(s1, s2)."""
-    l, r, pv = _num("lam", lam_v), _num("rho", rho_v, allow_zero=True), _num("p", p_v, allow_zero=True)
+    l, r, pv = _num("lam", lam), _num("rho", rho, allow_zero=True), _num("p", p, allow_zero=True)
     if not 0 <= pv <= 1:
-        raise ValueError(f"p must satisfy 0 <= p <= 1, got {p_v}")
-    return float(_lambdified("floor", (lam, rho, p))(l, r, pv))
+        raise ValueError(f"p must satisfy 0 <= p <= 1, got {p}")
+    return float(_lambdified("floor", (_S["lam"], _S["rho"], _S["p"]))(l, r, pv))
 
 
 def stochastic_gap_expr() -> tuple[sp.Expr, sp.Symbol]:
@@ -445,14 +443,14 @@ def stochastic_gap_expr() -> tuple[sp.Expr, sp.Symbol]:
     return gap, V
 
 
-def stochastic_gap(eta_v, lam_v, rho_v, p_v, noise_var) -> float:
+def stochastic_gap(eta, lam, rho, p, noise_var) -> float:
     """Float version of :func:`stochastic_gap_expr`; needs 0 < eta*lam < 2."""
-    e, l = _num("eta", eta_v), _num("lam", lam_v)
+    e, l = _num("eta", eta), _num("lam", lam)
     if not e * l < 2:
         raise ValueError(f"need 0 < eta*lam < 2 for a stationary law; got eta*lam = {e * l}")
     V = stochastic_gap_expr()[1]
-    fn = _lambdified("gap", (eta, lam, rho, p, V))
-    return float(fn(e, l, _num("rho", rho_v, allow_zero=True), _num("p", p_v, allow_zero=True),
+    fn = _lambdified("gap", (_S["eta"], _S["lam"], _S["rho"], _S["p"], V))
+    return float(fn(e, l, _num("rho", rho, allow_zero=True), _num("p", p, allow_zero=True),
                     _num("noise_var", noise_var, allow_zero=True)))
 
 
@@ -479,14 +477,14 @@ def usam_threshold_expr() -> sp.Expr:
     return sp.simplify(sols[0])
 
 
-def usam_contraction(eta_v, lams, rho_v) -> float:
+def usam_contraction(eta, lams, rho) -> float:
     """max_i |1 - eta lam_i (1 + rho lam_i)|: USAM's linear rate on 0.5 x^T A x with eigenvalues ``lams``
     (docs/papers/sam.md#algorithms; derived here). Raises ValueError unless eta*lam*(1 + rho*lam) < 2 for every lam."""
-    e, r = _num("eta", eta_v), _num("rho", rho_v, allow_zero=True)
-    ls = [_num("lam", v) for v in (lams if hasattr(lams, "__iter__") else [lams])]
-    thr = sp.lambdify((lam, rho), usam_threshold_expr(), "math")
+    e, r = _num("eta", eta), _num("rho", rho, allow_zero=True)
+    ls = [_num("lams", v) for v in (lams if hasattr(lams, "__iter__") and not isinstance(lams, str) else [lams])]
+    thr = sp.lambdify((_S["lam"], _S["rho"]), usam_threshold_expr(), "math")
     bad = [l for l in ls if not e < thr(l, r)]
     if bad:
         raise ValueError(f"USAM needs eta*lam*(1 + rho*lam) < 2 for every lam; violated at lam={bad[0]}")
-    c = sp.lambdify((eta, lam, rho), usam_contraction_expr(), "math")
+    c = sp.lambdify((_S["eta"], _S["lam"], _S["rho"]), usam_contraction_expr(), "math")
     return max(abs(c(e, l, r)) for l in ls)
