@@ -129,6 +129,8 @@ def _spectrum(key, d, lo, hi):
 def random_scsc_quadratic(key, d_x, d_y, mu_x, mu_y, L_x, L_y, L_xy, mu_xy=None):
     """Random SCSC quadratic f = x^T A x/2 + x^T B y - y^T C y/2 whose constants are attained
     exactly: eig(A) in [mu_x, L_x] with both ends attained, eig(C) in [mu_y, L_y], ||B|| = L_xy.
+    A block of dimension 1 has the single eigenvalue mu (mu_x for A, mu_y for C): its L is then an
+    upper bound, not attained (checked in tests/test_generator_constants.py).
     A, B, C use independent random rotations, so they do not commute (unlike the official code's
     simultaneously diagonalizable instances). ``mu_xy`` (default L_xy/10) is B's smallest
     singular value. Returns (A, B, C)."""

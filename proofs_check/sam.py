@@ -338,7 +338,7 @@ def stochastic_floor(budget, seed, mutation):
     (b) the tail gap at eta = 0.01 within [0.8, 1.8] x the derived floor + eta-correction; (c) the fitted exponent
     of the floor in rho is 2 +- 0.15; (d) control: symmetric noise (p = 1/2, +-sqrt 3) gives gap(0.02)/gap(0.01)
     within 10% of the derived ratio (~2, proportional to eta) and an extrapolated floor below 10% of the skewed one.
-    Margin: the smallest slack of checks (a)-(d), each in relative units.
+    The verdict (``all_of``) lists checks (a)-(d) for n-SAM and m-SAM and shows the tightest.
     Mutated twins: ``floor_x2`` (predicted floor doubled) and ``exponent_1`` (predicted exponent 1); both refuted."""
     S = FLOOR_SETUP
     lam_, p_, s1, s2 = S["lam"], S["p"], S["s1"], S["s2"]
@@ -423,8 +423,8 @@ def usam_control(budget, seed, mutation):
     Instance: f = 0.5 x^T A x, A = diag(1, 0.5, 0.1), rho = 0.1, eta = 0.5, x_0 = (1, 1, 1), 1000 steps (full 4000).
     Checks: USAM's ||x_T|| <= 1e-12 ||x_0|| and its fitted per-step rate within 1% of the derived rate; SAM's
     mean of f over the last two steps within 5% of (lam_max/2) a*^2 (it sits on the 2-cycle along the top
-    eigenvector). Observed: the fitted USAM rate; margin: the smallest slack (relative units; for convergence
-    log10 of (1e-12 ||x_0|| / ||x_T||), capped at 1).
+    eigenvector). The verdict (``all_of``) lists the three comparisons (rate and plateau as relative errors,
+    convergence as the ratio ||x_T|| / ||x_0|| <= 1e-12) and shows the tightest.
     Mutated twin ``usam_unstable``: eta = 1.05 x the derived threshold 2/(lam (1 + rho lam)) at lam_max
     (condition violated): USAM diverges; must be refuted."""
     lams = np.array([1.0, 0.5, 0.1])
