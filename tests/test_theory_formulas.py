@@ -18,7 +18,6 @@ import math
 import random
 
 import numpy as np
-import pytest
 import sympy as sp
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -713,7 +712,8 @@ _TOL_MO = min(0.15 / 29.7, 0.1, min(0.36 - 1 / 3, 0.5 - 0.47))
         "position_coupling.leak_bound", "position_coupling.leak_bound_expr", "position_coupling.tolerance_expr",
         "position_coupling.leak_tolerance", "position_coupling.hardness_needed",
         "position_coupling.hardness_needed_expr", "position_coupling.hardness_for_capacity",
-        "position_coupling.nope_pair")
+        "position_coupling.nope_pair", "position_coupling.hardness_paper", "position_coupling.hardness_paper_expr",
+        "position_coupling.paper_hardness_slack")
 @FAST
 @given(P=st.integers(2, 12), d=st.integers(21, 60), n=st.integers(1, 40), N=st.integers(2, 10 ** 5),
        M=pos(0.5, 20.0), seed=st.integers(0, 2 ** 31))
@@ -734,6 +734,10 @@ def test_position_coupling_sizes_against_counting(P, d, n, N, M, seed):
     assert close(N * math.exp(-2 * Mh), _TOL_PC, 1e-9)
     assert close(float(th.hardness_needed_expr().subs(th.N, N)), Mh, 1e-12)
     assert close(th.hardness_for_capacity(P=P), math.log((3 * (2 ** P - 2) + 5) / _TOL_PC) / 2, 1e-12)
+    Mp = th.hardness_paper(N=N)                          # the paper's M >= (1/2) log N + 3
+    assert close(Mp, 0.5 * math.log(N) + 3, 1e-12)
+    assert close(float(th.hardness_paper_expr().subs(th.N, N)), Mp, 1e-12)
+    assert close(float(once(th, "paper_hardness_slack")), Mp - Mh, 1e-9)
     p1, p2, d1, d2 = th.nope_pair()
     assert sorted(p1) == sorted(p2) and p1[-1] == p2[-1] and p1 != p2
     assert d1 == sum(map(int, p1[:-1].split("+"))) % 10 and d2 == sum(map(int, p2[:-1].split("+"))) % 10
