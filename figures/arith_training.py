@@ -95,6 +95,6 @@ def heatmap(data):
         ax.legend(loc="upper right", fontsize=6)
     fig.colorbar(im, ax=list(axes), label="exact match (%), whole scratchpad + EOS")
     fig.suptitle("arXiv:2410.15787 §5, 1-layer CPU-sized models"
-                 + ("; budget fast: in-distribution run only (generalization is decided at "
+                 + ("\nbudget fast: in-distribution run only (generalization is decided at "
                     "budget full)" if reduced else ""), fontsize=9)
     return fig
