@@ -61,7 +61,7 @@ def integer(name: str, value, *, lo: int | None = None) -> int:
         raise ValueError(f"{name} must be an integer, got {value!r}")
     i = int(f)
     if lo is not None and i < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
+        raise ValueError(f"{name} must be >= {lo}, got {value!r}")
     return i
 
 
