@@ -742,6 +742,26 @@ def test_position_coupling_sizes_against_counting(P, d, n, N, M, seed):
     assert d1 != d2
 
 
+@covers("position_coupling.mult_embedding_dim", "position_coupling.mult_code_length",
+        "position_coupling.mult_capacity", "position_coupling.mult_capacity_expr",
+        "position_coupling.mult_capacity_of_d", "position_coupling.mult_max_carry")
+@FAST
+@given(P=st.integers(2, 12), d=st.integers(46, 110))
+def test_position_coupling_multiplication_sizes_against_counting(P, d):
+    from theory import position_coupling as th
+    assert th.mult_embedding_dim(P=P) == 6 * P + 34
+    assert th.mult_code_length(d=d) == max(q for q in range(0, d) if 6 * q + 34 <= d)
+    assert th.mult_capacity(P=P) == 2 ** P - 3 == int(th.mult_capacity_expr().subs(th.P, P))
+    assert th.mult_capacity_of_d(d=d) == 2 ** ((d - 34) // 6) - 3
+    # the column recurrence c_{k+1} = floor((a_k b_0 + a_{k-1} b_1 + c_k) / 10) from c_0 = 0 with
+    # all-9 digits: the largest carry it reaches is the invariant bound
+    c, seen = 0, 0
+    for _ in range(50):
+        c = (81 + 81 + c) // 10
+        seen = max(seen, c)
+    assert once(th, "mult_max_carry") == seen == 17
+
+
 @covers("multi_operand.embedding_dim", "multi_operand.width", "multi_operand.sequence_length",
         "multi_operand.count_capacity", "multi_operand.count_capacity_expr", "multi_operand.width_capacity",
         "multi_operand.width_capacity_expr", "multi_operand.length_capacity", "multi_operand.capacities_of_d",

@@ -202,16 +202,16 @@ def paper_hardness_slack() -> sp.Expr:
 MULT_HEADS = (3, 7)
 
 
-def mult_embedding_dim(P_: int) -> int:
+def mult_embedding_dim(P: int) -> int:
     """d = 6P + 34 of Theorem 6.1 (arXiv:2405.20671; the paper's, confirmed from its text): 34 named
     coordinates and six P-bit position blocks; d >= 46 means P >= 2."""
-    return 6 * _int("P", P_, 2) + 34
+    return 6 * _int("P", P, 2) + 34
 
 
-def mult_code_length(d_: int) -> int:
+def mult_code_length(d: int) -> int:
     """The largest P with 6P + 34 <= d (Theorem 6.1 needs d >= 46, i.e. P >= 2)."""
-    d_ = _int("d", d_, 46)
-    return (d_ - 34) // 6
+    d = _int("d", d, 46)
+    return (d - 34) // 6
 
 
 @functools.cache
@@ -227,16 +227,16 @@ def mult_capacity_expr():
     return sp.simplify(ubs[0])
 
 
-def mult_capacity(P_: int) -> int:
+def mult_capacity(P: int) -> int:
     """2^P - 3: the counting condition's largest N at code length P (derived here)."""
-    P_ = _int("P", P_, 2)
-    return int(mult_capacity_expr().subs(P, P_))
+    P = _int("P", P, 2)
+    return int(mult_capacity_expr().subs(_S["P"], P))
 
 
-def mult_capacity_of_d(d_: int) -> int:
+def mult_capacity_of_d(d: int) -> int:
     """Theorem 6.1's operand-length bound 2^{floor((d-34)/6)} - 3 (the paper's), from the counting
     condition at P = floor((d - 34)/6)."""
-    return mult_capacity(mult_code_length(d_))
+    return mult_capacity(mult_code_length(d))
 
 
 def mult_max_carry() -> int:
