@@ -376,23 +376,16 @@ def _optimizer(recipe: Recipe):
                        optax.adamw(sched, b1=recipe.b1, b2=recipe.b2, weight_decay=recipe.weight_decay))
 
 
-def make_trainer(recipe: Recipe, pool: dict, seed: int = 0):
-    """The jitted training machinery of a recipe: returns ``(state, run_chunk, cfg)`` where
-    ``state = (params, opt_state)`` and ``run_chunk(params, opt_state, keys [n, 2]) -> (params,
-    opt_state, losses [n])`` runs ``n`` AdamW steps in one ``lax.scan``. Each step draws ``batch``
-    examples from ``pool`` and a fresh random start per example and level (the repository's
-    training offsets); the ``"shuffled"`` control also permutes the IDs."""
+def _train_step_fn(recipe: Recipe):
+    """One AdamW step of ``recipe`` as a ``lax.scan`` body over the pool arrays ``P``."""
     cfg = model_config(recipe)
-    params = init_params(jax.random.PRNGKey(seed), cfg)
     opt = _optimizer(recipe)
-    opt_state = opt.init(params)
-    P = {k: jnp.asarray(v) for k, v in pool.items()}
-    N = pool["tokens"].shape[0]
     sizes = recipe.table_sizes
     shuffled = recipe.positions == "shuffled"
 
-    def step(carry, k):
+    def step(carry, k, P):
         params, opt_state = carry
+        N = P["tokens"].shape[0]
         ki, ks, kp = jax.random.split(k, 3)
         idx = jax.random.randint(ki, (recipe.batch,), 0, N)
         toks, ids, tgt, mx = P["tokens"][idx], P["ids"][idx], P["target"][idx], P["max_id"][idx]
@@ -403,10 +396,37 @@ def make_trainer(recipe: Recipe, pool: dict, seed: int = 0):
         upd, opt_state = opt.update(g, opt_state, params)
         return (optax.apply_updates(params, upd), opt_state), loss
 
-    @jax.jit
+    return step
+
+
+@partial(jax.jit, static_argnames=("recipe",))
+def _run_chunk(params, opt_state, keys, P, *, recipe: Recipe):
+    """``len(keys)`` AdamW steps of ``recipe`` in one ``lax.scan``. One module-level jitted function
+    (the recipe static, the pool an argument), so every training run of the same recipe and pool
+    shape -- other seeds, a resumed run, a claim and its test -- reuses one compilation."""
+    step = _train_step_fn(recipe)
+    (params, opt_state), losses = jax.lax.scan(lambda c, k: step(c, k, P), (params, opt_state), keys)
+    return params, opt_state, losses
+
+
+@partial(jax.jit, static_argnames=("cfg",))
+def _val_loss(params, vt, vi, vm, cfg):
+    return loss_fn(params, vt, vi, vm, cfg)
+
+
+def make_trainer(recipe: Recipe, pool: dict, seed: int = 0):
+    """The jitted training machinery of a recipe: returns ``(state, run_chunk, cfg)`` where
+    ``state = (params, opt_state)`` and ``run_chunk(params, opt_state, keys [n, 2]) -> (params,
+    opt_state, losses [n])`` runs ``n`` AdamW steps in one ``lax.scan``. Each step draws ``batch``
+    examples from ``pool`` and a fresh random start per example and level (the repository's
+    training offsets); the ``"shuffled"`` control also permutes the IDs."""
+    cfg = model_config(recipe)
+    params = init_params(jax.random.PRNGKey(seed), cfg)
+    opt_state = _optimizer(recipe).init(params)
+    P = {k: jnp.asarray(v) for k, v in pool.items()}
+
     def run_chunk(params, opt_state, keys):
-        (params, opt_state), losses = jax.lax.scan(step, (params, opt_state), keys)
-        return params, opt_state, losses
+        return _run_chunk(params, opt_state, keys, P, recipe=recipe)
 
     return (params, opt_state), run_chunk, cfg
 
@@ -478,7 +498,7 @@ def train(recipe: Recipe, seed: int = 0, *, chunk: int = 100, time_limit: float 
         val = validation_set(recipe, seed)
     if use_val:
         vt, vi, vm = (jnp.asarray(a) for a in val)
-        val_loss = jax.jit(lambda p: loss_fn(p, vt, vi, vm, cfg))
+        val_loss = partial(_val_loss, vt=vt, vi=vi, vm=vm, cfg=cfg)
     losses, done, seconds = [], 0, 0.0
     best, best_val, val_steps, val_hist, sel = params, np.inf, [], [], 0
     meta = {"recipe": recipe.key(), "seed": int(seed), "chunk": chunk, "code": code_version()}

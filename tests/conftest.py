@@ -1,10 +1,38 @@
 """Shared fixtures: a private demo registry of cheap fake claims, for tests of the command line."""
+import os
+
 import numpy as np
 import pytest
 
 import figures as figs
 from proofs_check import core
 from proofs_check.core import claim, verdict_from
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _enable_jax_compilation_cache():
+    """JAX's persistent compilation cache for the test session, in the repository's ignored
+    ``.jax_cache/`` folder (``TV_JAX_CACHE`` overrides it; ``TV_JAX_CACHE=off`` disables it): the two
+    xdist workers, the subprocesses of the reproducibility and command-line tests and the notebook
+    kernels (which inherit the environment variables set here) compile each program once, and a
+    repeated run reuses the compiled programs of the previous one. Nothing is written into the
+    user's home."""
+    where = os.environ.get("TV_JAX_CACHE", os.path.join(_ROOT, ".jax_cache"))
+    if where == "off":
+        return
+    os.makedirs(where, exist_ok=True)
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = where
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", where)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
+
+_enable_jax_compilation_cache()
 
 
 @pytest.fixture(autouse=True)
