@@ -30,7 +30,7 @@ __all__ = [
     "random_scsc_quadratic", "quadratic_f", "three_block", "bilinear_matrix", "nonlinear_scsc",
     "block_step", "block_radius", "tune_steps", "diag_hitting", "sweep_hitting",
     "hitting_early", "official_instance", "official_instances", "official_grid",
-    "OFFICIAL_FACTORS", "OFFICIAL_GD_GRID", "official_tuning",
+    "OFFICIAL_FACTORS", "OFFICIAL_GD_GRID", "official_tuning", "official_eg_tuning", "tune_alex",
 ]
 
 #: (gamma, delta) of the special cases, as the poster defines them.
@@ -313,6 +313,10 @@ def _hitting_rows(alpha, beta, gamma, delta, a, b, c, x0, y0, eps, n_steps, div,
 
     def step(z):
         x, y, yt = z
+        if eg == "split":  # the official EG: extrapolate with (alpha, beta), update with (gamma, delta)
+            xh = x - al * (a * x + b * y)
+            yh = y + be * (b * x - c * y)
+            return (x - g * (a * xh + b * yh), y + dl * (b * xh - c * yh), y + dl * (b * xh - c * yh))
         if eg:  # extra-gradient, as block_step("eg", ...)
             xh = x - al * (a * x + b * y)
             yh = y + be * (b * x - c * y)
@@ -361,7 +365,9 @@ def hitting_early(alpha, beta, gamma, delta, a, b, c, x0, y0, eps, n_steps, div=
     gamma, delta are per-row *traced* values (shape (n,)), so one compiled graph serves every
     (gamma, delta) of a grid (Sim-GDA as the official (1, 0), Alt-GDA (1, 1)); a, b, c, x0, y0 are
     the block (eigenbasis) form (n, d) of :func:`official_instance`. ``eg=True`` runs
-    extra-gradient (gamma, delta unused). Rows are processed in batches of ``batch_size``
+    extra-gradient (gamma, delta unused); ``eg="split"`` runs the official code's EG
+    (HanseulJo/Alex-GDA ``quadratic-extensive/algo.py``, class ``EG``): the extrapolation uses
+    (alpha, beta) and the update (gamma, delta) as its own step sizes. Rows are processed in batches of ``batch_size``
     (``lax.map``); each batch runs chunks of ``chunk`` iterations under a ``lax.while_loop`` until
     all its rows are done or ``n_steps`` is reached; a finished row's state is frozen.
 
@@ -536,3 +542,65 @@ def official_tuning(seeds, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y, eps, n_i
                     "alex_gd": tuple(gd_grid[best]), "alex_factor": float(fac[j[best]]),
                     "steps": steps})
     return out
+
+
+def official_eg_tuning(seeds, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y, eps, n_iter=1000):
+    """The official tuning of extra-gradient (HanseulJo/Alex-GDA ``quadratic-extensive/run.py``,
+    ``tune_baseline(EG, ...)``; class ``EG`` of ``algo.py``) for each (seed_init, seed_func) of
+    ``seeds``: the extrapolation steps (alpha, beta) = factor x (min(1/L_x, 1/L_xy), min(1/L_y, 1/L_xy))
+    and the update steps (gamma, delta) = factor2 x the same base, factor and factor2 over the 15
+    official factors (225 runs), each stopped as the official loop stops (:func:`hitting_early` with
+    ``eg="split"``); the tuned count is the smallest len(record) = hitting step + 1 below ``n_iter``.
+    The official code reports EG's gradient complexity as 2 x that count (``grad_complexity = 2``:
+    two gradient evaluations per iteration).
+
+    Returns a list of dicts (one per seed): ``iters`` (the tuned len(record)), ``factors`` (the
+    tuned (factor, factor2), first in grid order on ties) and ``steps`` (iterations executed)."""
+    fac = np.asarray(OFFICIAL_FACTORS)
+    nf = len(fac)
+    base = (min(1 / L_x, 1 / L_xy), min(1 / L_y, 1 / L_xy))
+    F1, F2 = np.repeat(fac, nf), np.tile(fac, nf)
+    A, B, C, X0, Y0 = official_instances(seeds, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y)
+    out = []
+    for i in range(len(seeds)):
+        inst = tuple(jnp.asarray(np.repeat(v[i:i + 1], nf * nf, axis=0)) for v in (A, B, C, X0, Y0))
+        h, _, dh, k = hitting_early(jnp.asarray(F1 * base[0]), jnp.asarray(F1 * base[1]),
+                                    jnp.asarray(F2 * base[0]), jnp.asarray(F2 * base[1]), *inst, eps,
+                                    n_iter, batch_size=nf * nf, eg="split")
+        cnt, _ = _official_counts(h, dh, n_iter)
+        j = int(np.argmin(cnt))
+        out.append({"seed": tuple(seeds[i]), "iters": int(cnt[j]), "factors": (float(F1[j]), float(F2[j])),
+                    "steps": int(np.asarray(k).sum())})
+    return out
+
+
+def tune_alex(a, b, c, n_random=4096, n_polish=4, seed=0, log_lo=-6.0, log_hi=2.0, gd_hi=4.0,
+              starts=()):
+    """Best-tuned Alex-GDA (the paper's Algorithm 2) on decoupled scalar blocks: the four
+    parameters (alpha, beta, gamma, delta) minimising the spectral radius :func:`block_radius`.
+    ``n_random`` points (log alpha, log beta uniform on [``log_lo``, ``log_hi``], gamma, delta
+    uniform on [0, ``gd_hi``]; NumPy ``default_rng(seed)``) are evaluated in one vmapped call, then
+    the ``n_polish`` best are polished by Nelder-Mead (scipy) in (log alpha, log beta, gamma, delta).
+    Sim-GDA (0, 1) and Alt-GDA (1, 1) lie inside the searched box, so the tuned radius is at most
+    theirs up to the search's accuracy; ``starts`` adds points (alpha, beta, gamma, delta) to the
+    candidates (e.g. the tuned Alt-GDA point (alpha*, beta*, 1, 1), so that the result is never
+    worse than it). Returns (rho, alpha, beta, gamma, delta)."""
+    from scipy.optimize import minimize
+
+    r1 = lambda la, lb, g, d: block_radius("alex", jnp.exp(la), jnp.exp(lb), a, b, c, g, d)
+    f = jax.jit(jax.vmap(r1))
+    rng = np.random.default_rng(seed)
+    P = np.c_[rng.uniform(log_lo, log_hi, (n_random, 2)), rng.uniform(0.0, gd_hi, (n_random, 2))]
+    if len(starts):
+        S = np.asarray(starts, float).reshape(-1, 4)
+        P = np.r_[np.c_[np.log(S[:, :2]), S[:, 2:]], P]
+    r = np.asarray(f(*(jnp.asarray(P[:, k]) for k in range(4))))
+    g1 = jax.jit(lambda v: r1(v[0], v[1], v[2], v[3]))
+    best = (float(r.min()), P[int(np.argmin(r))])
+    for i in np.argsort(r)[:n_polish]:
+        res = minimize(lambda v: float(g1(jnp.asarray(v))), P[i], method="Nelder-Mead",
+                       options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 4000})
+        if float(res.fun) < best[0]:
+            best = (float(res.fun), res.x)
+    v = best[1]
+    return best[0], float(np.exp(v[0])), float(np.exp(v[1])), float(v[2]), float(v[3])
