@@ -575,12 +575,12 @@ def official_eg_tuning(seeds, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y, eps, 
 
 
 def tune_alex(a, b, c, n_random=4096, n_polish=4, seed=0, log_lo=-6.0, log_hi=2.0, gd_hi=4.0,
-              starts=()):
+              starts=(), maxiter=4000):
     """Best-tuned Alex-GDA (the paper's Algorithm 2) on decoupled scalar blocks: the four
     parameters (alpha, beta, gamma, delta) minimising the spectral radius :func:`block_radius`.
     ``n_random`` points (log alpha, log beta uniform on [``log_lo``, ``log_hi``], gamma, delta
     uniform on [0, ``gd_hi``]; NumPy ``default_rng(seed)``) are evaluated in one vmapped call, then
-    the ``n_polish`` best are polished by Nelder-Mead (scipy) in (log alpha, log beta, gamma, delta).
+    the ``n_polish`` best are polished by Nelder-Mead (scipy, at most ``maxiter`` iterations) in (log alpha, log beta, gamma, delta).
     Sim-GDA (0, 1) and Alt-GDA (1, 1) lie inside the searched box, so the tuned radius is at most
     theirs up to the search's accuracy; ``starts`` adds points (alpha, beta, gamma, delta) to the
     candidates (e.g. the tuned Alt-GDA point (alpha*, beta*, 1, 1), so that the result is never
@@ -599,7 +599,7 @@ def tune_alex(a, b, c, n_random=4096, n_polish=4, seed=0, log_lo=-6.0, log_hi=2.
     best = (float(r.min()), P[int(np.argmin(r))])
     for i in np.argsort(r)[:n_polish]:
         res = minimize(lambda v: float(g1(jnp.asarray(v))), P[i], method="Nelder-Mead",
-                       options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 4000})
+                       options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": maxiter})
         if float(res.fun) < best[0]:
             best = (float(res.fun), res.x)
     v = best[1]

@@ -35,6 +35,7 @@ __all__ = [
     "run_batch", "trajectory_stats", "stochastic_sam_tail_mean", "skewed_noise",
     "cosine_sum_problem", "logistic_problem", "logistic_minimum", "quadratic", "stuck_cosine",
     "square_wave_curvature", "xy_problem", "Problem", "tree_normalized_ascent", "sam_grad",
+    "stochastic_step_values", "two_point_pairs",
 ]
 
 
@@ -309,3 +310,35 @@ xy_problem = (_xy_f, jax.grad(_xy_f, argnums=1))
 """(f, grad) of the paper's Figure-1 function f(x, y) = (xy - 1)^2 (confirmed from a reproducibility report's
 Figure 1 caption, not from the abstract; the start point and step sizes used with it are ours). ``params``
 unused, pass 0.0."""
+
+
+# ------------------------------------------------------------------- stochastic SAM: one step, chains
+@functools.partial(jax.jit, static_argnames=("f", "grad"))
+def stochastic_step_values(f, grad, params, x, eta, rho, xi_a, xi_d):
+    """f(x+) of one stochastic SAM step for each pair (xi_a[k], xi_d[k]) of gradient-noise draws
+    (Si & Yun's stochastic SAM, docs/papers/sam.md#algorithms) with additive noise:
+    g~ = grad f(x) + xi_a, y = x + rho g~/||g~||, x+ = x - eta (grad f(y) + xi_d).
+    n-SAM passes independent draws (xi_d independent of xi_a), m-SAM the same draw (xi_d = xi_a; the
+    per-sample loss f + <xi, .> is then beta-smooth whenever f is). ``xi_a``, ``xi_d``: (K, d);
+    returns (K,). Weighting the values by the draws' probabilities gives E[f(x+) | x]."""
+    def one(a, d_):
+        y = x + normalized_ascent(grad(params, x) + a, rho)
+        return f(params, x - eta * (grad(params, y) + d_))
+    return jax.vmap(one)(xi_a, xi_d)
+
+
+def two_point_pairs(v, p, s1, s2, mode):
+    """The exact law of two-point noise xi = +s1 v w.p. p, -s2 v w.p. 1 - p (mean zero iff
+    p s1 = (1 - p) s2; E||xi||^2 = (p s1^2 + (1-p) s2^2) ||v||^2) as weighted pairs of draws for
+    :func:`stochastic_step_values`: ``mode="n"`` (n-SAM, independent ascent and descent draws) gives the
+    4 pairs, ``mode="m"`` (m-SAM, one draw) the 2 pairs. Returns (xi_a, xi_d, weights) as NumPy arrays."""
+    if mode not in ("n", "m"):
+        raise ValueError(f"mode must be 'n' (n-SAM) or 'm' (m-SAM), got {mode!r}")
+    if not 0 < p < 1:
+        raise ValueError(f"p must satisfy 0 < p < 1, got {p}")
+    v = np.asarray(v, float)
+    pts, w = np.stack([s1 * v, -s2 * v]), np.array([p, 1 - p])
+    if mode == "m":
+        return pts, pts, w
+    i, j = np.meshgrid([0, 1], [0, 1], indexing="ij")
+    return pts[i.ravel()], pts[j.ravel()], (w[:, None] * w[None, :]).ravel()

@@ -221,3 +221,26 @@ def test_official_tuning_reproduces_the_authors_log_seed00():
     r = ng.official_tuning([(0, 0)], 0.1, 0.1, 0.1, 1, 1, 1, 100, 100, eps=1e-8,
                            gd_grid=[(2.0, 1.0), (1.6, 0.7), (0.7, 2.4)])[0]
     assert (r["sim"], r["alt"], r["alex"], r["alex_gd"]) == (1745, 97, 66, (1.6, 0.7))
+
+
+def test_hitting_early_split_eg_equals_eg_when_steps_coincide():
+    """eg="split" (the official EG, separate extrapolation and update steps) equals eg=True when the update
+    steps equal the extrapolation steps, and differs when they do not."""
+    a, b, c, x0, y0 = (jnp.asarray(v) for v in ng.official_instances([(0, 1)], 0.1, 0.1, 0.1, 1.0, 1.0, 1.0, 6, 5))
+    rep = lambda v: jnp.repeat(v, 3, axis=0)
+    al = jnp.array([0.3, 0.55, 0.9]); be = jnp.array([0.4, 0.6, 0.7])
+    h1 = ng.hitting_early(al, be, al, be, *map(rep, (a, b, c, x0, y0)), 1e-8, 2000, batch_size=4, eg=True)[0]
+    h2 = ng.hitting_early(al, be, al, be, *map(rep, (a, b, c, x0, y0)), 1e-8, 2000, batch_size=4, eg="split")[0]
+    h3 = ng.hitting_early(al, be, 0.5 * al, 0.5 * be, *map(rep, (a, b, c, x0, y0)), 1e-8, 2000, batch_size=4,
+                          eg="split")[0]
+    assert np.array_equal(np.asarray(h1), np.asarray(h2)) and np.all(np.asarray(h1) > 0)
+    assert not np.array_equal(np.asarray(h1), np.asarray(h3))
+
+
+def test_tune_alex_never_worse_than_its_start():
+    """tune_alex searches (alpha, beta, gamma, delta); started from a point, its radius is at most that point's."""
+    a, b, c = ng.three_block(3.0, 5.0, 7.0)
+    r0 = float(ng.block_radius("alex", 0.1, 0.1, a, b, c, 1.0, 1.0))
+    r, al, be, g, d = ng.tune_alex(a, b, c, n_random=64, n_polish=1, starts=[(0.1, 0.1, 1.0, 1.0)])
+    assert r <= r0 + 1e-15
+    assert abs(float(ng.block_radius("alex", al, be, a, b, c, g, d)) - r) < 1e-12

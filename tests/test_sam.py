@@ -198,3 +198,34 @@ def test_d2_constant_never_exceeds_d1_constant(beta, rho):
     for f in (0.1, 0.5, 1.0):
         eta = f / beta
         assert ts.d2_step_constant(eta, beta, rho) <= ts.d1_step_constant(eta, beta, rho) * (1 + 1e-12)
+
+
+def test_two_point_pairs_law():
+    """The exact two-point law: weights sum to 1, mean zero when p s1 = (1-p) s2, E||xi||^2 as stated."""
+    v = np.array([0.6, 0.8, 0.0])
+    for mode, n in (("n", 4), ("m", 2)):
+        a, d, w = ns.two_point_pairs(v, 0.25, 3.0, 1.0, mode)
+        assert len(w) == n and abs(w.sum() - 1) < 1e-15
+        assert np.allclose(w @ a, 0) and np.allclose(w @ d, 0)
+        assert abs(w @ np.sum(d ** 2, 1) - (0.25 * 9 + 0.75)) < 1e-12
+    with pytest.raises(ValueError, match="mode"):
+        ns.two_point_pairs(v, 0.25, 3.0, 1.0, "x")
+    with pytest.raises(ValueError, match="p must"):
+        ns.two_point_pairs(v, 1.0, 3.0, 1.0, "n")
+
+
+def test_stochastic_step_values_exact_on_isotropic_quadratic():
+    """On f = (lam/2)||x||^2 the n-SAM step's exact expectation is f(x - eta lam (x + rho u_k)) averaged plus
+    lam eta^2 E||xi'||^2/2 (independent descent noise), computed here by hand at asymmetric values."""
+    lam_, eta_, rho_ = 1.7, 0.37, 0.23
+    A = lam_ * jnp.eye(3)
+    x = jnp.array([0.4, -1.1, 0.25])
+    a, d, w = ns.two_point_pairs(np.array([0.0, 0.6, 0.8]), 0.3, 1.4, 0.6, "n")
+    vals = np.asarray(ns.stochastic_step_values(*ns.quadratic, A, x, eta_, rho_, jnp.asarray(a), jnp.asarray(d)))
+    want = 0.0
+    for ak, dk, wk in zip(a, d, w):
+        g = lam_ * np.asarray(x) + ak
+        y = np.asarray(x) + rho_ * g / np.linalg.norm(g)
+        xn = np.asarray(x) - eta_ * (lam_ * y + dk)
+        want += wk * 0.5 * lam_ * xn @ xn
+    assert abs(w @ vals - want) < 1e-12
