@@ -236,11 +236,3 @@ def test_hitting_early_split_eg_equals_eg_when_steps_coincide():
     assert np.array_equal(np.asarray(h1), np.asarray(h2)) and np.all(np.asarray(h1) > 0)
     assert not np.array_equal(np.asarray(h1), np.asarray(h3))
 
-
-def test_tune_alex_never_worse_than_its_start():
-    """tune_alex searches (alpha, beta, gamma, delta); started from a point, its radius is at most that point's."""
-    a, b, c = ng.three_block(3.0, 5.0, 7.0)
-    r0 = float(ng.block_radius("alex", 0.1, 0.1, a, b, c, 1.0, 1.0))
-    r, al, be, g, d = ng.tune_alex(a, b, c, n_random=64, n_polish=1, starts=[(0.1, 0.1, 1.0, 1.0)])
-    assert r <= r0 + 1e-15
-    assert abs(float(ng.block_radius("alex", al, be, a, b, c, g, d)) - r) < 1e-12
