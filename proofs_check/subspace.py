@@ -288,7 +288,7 @@ def eos_dom_bulk(budget, seed, mutation):
 
 # ----------------------------------------------------------------------------------------------- 5
 @claim(id="subspace.toy_dom_no_progress", paper=PAPER, theorem="Section 5, Figure 8 (ill-conditioned "
-       f"valley: Dom-SGD iterates bounce across the valley and make no progress along it); derived ({DOC}#toy)",
+       f"valley: Dom-SGD iterates bounce across the valley and make no progress along it); derived ({DOC}#the-two-toy-losses)",
        statement="On the noisy valley l_xi = (0.01/2) a^2 + (1/2) b^2 + 0.1 xi a b (xi = +-1), Dom-SGD "
                  "(k = 1, eta = 0.5, 500 steps) leaves the valley coordinate a at a_0 to 1e-12 while SGD "
                  "reduces |a| by >= 50%; Dom-GD on the deterministic valley follows the sympy closed form "
@@ -336,7 +336,7 @@ def toy_dom_no_progress(budget, seed, mutation):
 
 # ----------------------------------------------------------------------------------------------- 6
 @claim(id="subspace.bulk_effective_lr", paper=PAPER, theorem=f"Table 1 (momentum and Adam amplify the bulk "
-       f"component); the effective learning rate is derived ({DOC}#effective-lr)",
+       f"component); the effective learning rate is derived ({DOC}#effective-learning-rates)",
        statement="From one random init with the same batches, the ratio of bulk to dominant effective "
                  "learning rate (measured against the full-batch gradient) of SGD with momentum 0.9 "
                  "(lr 0.05) and of Adam (lr 1e-3) is >= 1.2x that of plain SGD (lr 0.05) (fast: first "
