@@ -156,3 +156,10 @@ def test_bad_numerics_input():
         nl.sample_prompts(nl.prng_key(0), 2, 3, covariates="cauchy")
     with pytest.raises(ValueError, match="seed"):
         nl.prng_key(True)
+
+
+def test_float_functions_take_the_papers_symbols_as_keywords():
+    A = tl.optimal_preconditioner(Sigma=np.eye(3), n=4)
+    assert np.allclose(A, np.eye(3) / (1 + 1 / 4 + 3 / 4))
+    assert tl.optimal_loss(Sigma=np.eye(5), n=20) == pytest.approx(15 / 13, abs=1e-12)
+    assert tl.loss_at(A=A, Sigma=np.eye(3), n=4) == pytest.approx(tl.optimal_loss(np.eye(3), 4))

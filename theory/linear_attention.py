@@ -178,22 +178,22 @@ def _check_sigma(Sigma):
     return S
 
 
-def optimal_preconditioner(Sigma, n_) -> np.ndarray:
+def optimal_preconditioner(Sigma, n) -> np.ndarray:
     """A* = ((1 + 1/n) Sigma + (tr Sigma / n) I)^{-1}: the optimal one-layer linear-attention
     preconditioner yhat = x_{n+1}^T A* (1/n) sum_i y_i x_i for x ~ N(0, Sigma), w* ~ N(0, I) (Ahn et al.
     2023, Thm 1; derived here by :func:`derive_optimum`). ``Sigma`` (d, d) symmetric positive definite,
-    ``n_`` the number of in-context examples (integer >= 1)."""
+    ``n`` the number of in-context examples (integer >= 1)."""
     S = _check_sigma(Sigma)
-    n_ = _check_n(n_)
+    n_ = _check_n(n)
     k = S.shape[0]
     return np.linalg.inv((1 + 1 / n_) * S + np.trace(S) / n_ * np.eye(k))
 
 
-def loss_at(A, Sigma, n_) -> float:
+def loss_at(A, Sigma, n) -> float:
     """L(A) = tr Sigma - 2 tr(A Sigma^2) + tr(A^T Sigma A [(1 + 1/n) Sigma^2 + (tr Sigma / n) Sigma])
     (:func:`loss_expr` as floats; E (yhat - y)^2 without a factor 1/2)."""
     S = _check_sigma(Sigma)
-    n_ = _check_n(n_)
+    n_ = _check_n(n)
     A = np.asarray(A, dtype=np.float64)
     if A.shape != S.shape:
         raise ValueError(f"A must have the shape of Sigma {S.shape}, got {A.shape}")
@@ -201,7 +201,7 @@ def loss_at(A, Sigma, n_) -> float:
     return float(np.trace(S) - 2 * np.trace(A @ S @ S) + np.trace(A.T @ S @ A @ M2))
 
 
-def optimal_loss(Sigma, n_) -> float:
+def optimal_loss(Sigma, n) -> float:
     """L* = tr Sigma - tr(A* Sigma^2); for Sigma = I_d it is d(d+1)/(n+d+1) (15/13 for d = 5, n = 20)."""
     S = _check_sigma(Sigma)
-    return float(np.trace(S) - np.trace(optimal_preconditioner(S, n_) @ S @ S))
+    return float(np.trace(S) - np.trace(optimal_preconditioner(S, n) @ S @ S))
