@@ -163,3 +163,16 @@ def test_float_functions_take_the_papers_symbols_as_keywords():
     assert np.allclose(A, np.eye(3) / (1 + 1 / 4 + 3 / 4))
     assert tl.optimal_loss(Sigma=np.eye(5), n=20) == pytest.approx(15 / 13, abs=1e-12)
     assert tl.loss_at(A=A, Sigma=np.eye(3), n=4) == pytest.approx(tl.optimal_loss(np.eye(3), 4))
+
+
+def test_wishart_moment_closed_form_equals_the_isserlis_derivation_for_symmetric_B():
+    """E[S B S] = (1 + 1/n) Sigma B Sigma + (1/n) tr(B Sigma) Sigma (S the empirical covariance of n
+    Gaussian samples) for a symmetric B, at an asymmetric Sigma; not for a non-symmetric B."""
+    import sympy as sp
+    Sigma = sp.Matrix([[2, sp.Rational(1, 3)], [sp.Rational(1, 3), 1]])
+    B = sp.Matrix([[1, sp.Rational(-2, 5)], [sp.Rational(-2, 5), 3]])
+    diff = (tl.wishart_moment(Sigma, B) - tl.wishart_moment_closed_form(Sigma, B)).applyfunc(sp.simplify)
+    assert diff == sp.zeros(2, 2)
+    Bn = sp.Matrix([[1, 2], [0, 3]])
+    diff = (tl.wishart_moment(Sigma, Bn) - tl.wishart_moment_closed_form(Sigma, Bn)).applyfunc(sp.simplify)
+    assert diff != sp.zeros(2, 2)
