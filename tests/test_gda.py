@@ -22,7 +22,8 @@ CLAIMS = claims_for("gda")
 def test_claims_registered():
     assert {c.id for c in CLAIMS} == {
         "gda.bilinear_spectra", "gda.alex_rule", "gda.bilinear_alex_rate", "gda.sim_lower_bound",
-        "gda.upper_bounds", "gda.lyapunov_sdp", "gda.pepit_sim", "gda.official_tuned_counts"}
+        "gda.upper_bounds", "gda.lyapunov_sdp", "gda.pepit_sim", "gda.official_tuned_counts",
+        "gda.alex_lower_bound", "gda.alt_below_sim_lower_bound", "gda.alex_vs_eg_gradient_calls"}
     assert all(c.mutations for c in CLAIMS)
 
 
