@@ -37,7 +37,7 @@ import numpy as np
 
 from . import core
 from .core import Verdict
-from .outputs import create_temp_file
+from .outputs import create_temp_file, write_text
 
 __all__ = ["VerdictCache", "code_hash", "library_versions", "default_dir", "FORMAT"]
 
@@ -141,16 +141,7 @@ def _atomic_savez(path: str, arrays: dict) -> None:
 
 
 def _atomic_text(path: str, text: str) -> None:
-    d = os.path.dirname(path)
-    tmp = create_temp_file(d, os.path.basename(path), ".json")
-    try:
-        with open(tmp, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    write_text(path, text)   # atomic, with the user's umask (proofs_check.outputs)
 
 
 def _plain_arrays(arrays: dict) -> dict | None:
