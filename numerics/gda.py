@@ -317,15 +317,8 @@ def _hitting_rows(alpha, beta, gamma, delta, a, b, c, x0, y0, eps, n_steps, div,
             xh = x - al * (a * x + b * y)
             yh = y + be * (b * x - c * y)
             return (x - g * (a * xh + b * yh), y + dl * (b * xh - c * yh), y + dl * (b * xh - c * yh))
-        if eg:  # extra-gradient, as block_step("eg", ...)
-            xh = x - al * (a * x + b * y)
-            yh = y + be * (b * x - c * y)
-            y1 = y + be * (b * xh - c * yh)
-            return (x - al * (a * xh + b * yh), y1, y1)
-        gx = a * x + b * yt
-        xt = x - g * al * gx
-        gy = b * xt - c * y
-        return (x - al * gx, y + be * gy, y + dl * be * gy)
+        # block_step is elementwise, so the per-row (n, 1) step sizes broadcast over the blocks
+        return block_step("eg" if eg else "alex", al, be, g, dl, a, b, c, z)
 
     def one(carry, _):
         z, k, hit, blow, dhit = carry
