@@ -1,8 +1,8 @@
 """Test-only claims for the executor and cache tests (never loaded by ``theory-verify``).
 
 Workers import this file by path (``run_jobs(..., imports=[path])``), the test process through
-the same loader, so both register the same claims. They live under the ``plasticity`` paper, which
-has no real claims, and the tests remove them from the registry afterwards.
+the same loader, so both register the same claims. They live under the ``plasticity`` paper (any
+paper id would do), and the tests remove them from the registry afterwards.
 """
 from __future__ import annotations
 

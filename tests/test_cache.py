@@ -159,9 +159,17 @@ def test_shards_are_cached_and_shared_by_twins(demo_claims, tmp_path):
         object.__setattr__(c, "shard", orig)
 
 
-def test_report_renders_from_the_cache(demo_claims, tmp_path, capsys):
+def test_report_renders_from_the_cache(demo_claims, tmp_path, monkeypatch):
+    """A second report reads its verdicts and its figure's data from the cache. The paper's own
+    figures are replaced by one demo figure drawn from the demo claim (this test is about the
+    cache, not about plasticity's figures, which the figure tests draw)."""
+    import figures
     from proofs_check.report import write_report
 
+    figures._load_all()
+    demo = figures.Figure(name="plasticity_dist_demo", module="plasticity", title="demo",
+                          claims=("plasticity.dist_sharded",), fn=_demo_figure)
+    monkeypatch.setattr(figures, "_FIGURES", {demo.name: demo})
     claims = [core.get_claim("plasticity.dist_sharded")]
     store = vcache.VerdictCache(tmp_path / "vc")
     write_report(claims, ["plasticity"], str(tmp_path / "r1"), progress=False, cache=store)
@@ -171,6 +179,17 @@ def test_report_renders_from_the_cache(demo_claims, tmp_path, capsys):
     page = (tmp_path / "r2" / "index.html").read_text()
     assert "from the verdict cache" in page and "from the cache, computed" in page
     assert "verdict cache" not in (tmp_path / "r1" / "index.html").read_text()
+    assert (tmp_path / "r2" / "figures" / "plasticity_dist_demo.png").is_file()
+
+
+def _demo_figure(data):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot(data["plasticity.dist_sharded"]["x"])
+    return fig
 
 
 def test_cache_files_follow_the_umask(tmp_path):
