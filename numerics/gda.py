@@ -230,6 +230,15 @@ def block_radius(method, alpha, beta, a, b, c, gamma=None, delta=None):
     return jnp.max(jax.vmap(one)(a, b, c))
 
 
+@partial(jax.jit, static_argnames=("eg",))
+def _radius_batch(alpha, beta, a, b, c, gamma, delta, eg=False):
+    """:func:`block_radius` at each (alpha_i, beta_i) of the vectors ``alpha``, ``beta``: Sim-, Alt-
+    and Alex-GDA through traced (gamma, delta), so one compilation per batch length serves every
+    method, instance and (gamma, delta); extra-gradient (``eg=True``) is its own graph."""
+    method = "eg" if eg else "alex"
+    return jax.vmap(lambda al, be: block_radius(method, al, be, a, b, c, gamma, delta))(alpha, beta)
+
+
 def tune_steps(method, a, b, c, gamma=None, delta=None, lo=1e-4, hi=10.0, n_grid=60,
                refine=40, n_refine=15, polish=True):
     """Best (alpha, beta) minimising the spectral radius: a log grid (``n_grid`` x ``n_grid`` on
@@ -237,11 +246,17 @@ def tune_steps(method, a, b, c, gamma=None, delta=None, lo=1e-4, hi=10.0, n_grid
     the incumbent (the window moves while the best point is on its edge and halves otherwise), all
     grid evaluations vmapped; finally a Nelder-Mead polish (scipy) in log coordinates, kept only
     if it improves. The minimiser often sits in a long narrow valley of the radius, which a single
-    shrinking refinement misses. Returns (rho, alpha, beta)."""
+    shrinking refinement misses. Returns (rho, alpha, beta).
+
+    The radius is evaluated by one module-level jitted function (:func:`_radius_batch`) with the
+    instance and (gamma, delta) as traced arguments, so repeated tunings reuse its compilations."""
     from scipy.optimize import minimize
 
-    r1 = lambda al, be: block_radius(method, al, be, a, b, c, gamma, delta)
-    f = jax.jit(jax.vmap(r1))
+    eg = method == "eg"
+    g, d = (0.0, 0.0) if eg else _gd(method, gamma, delta)
+    a, b, c = (jnp.asarray(v, jnp.float64) for v in (a, b, c))
+    g, d = jnp.asarray(g, jnp.float64), jnp.asarray(d, jnp.float64)
+    f = lambda al, be: _radius_batch(al, be, a, b, c, g, d, eg=eg)
     la = jnp.linspace(jnp.log(lo), jnp.log(hi), n_grid)
     A_, B_ = jnp.meshgrid(la, la, indexing="ij")
     r = f(jnp.exp(A_.ravel()), jnp.exp(B_.ravel()))
@@ -261,8 +276,8 @@ def tune_steps(method, a, b, c, gamma=None, delta=None, lo=1e-4, hi=10.0, n_grid
         if h < 1e-7:
             break
     if polish:
-        g1 = jax.jit(lambda v: r1(jnp.exp(v[0]), jnp.exp(v[1])))
-        res = minimize(lambda v: float(g1(jnp.asarray(v))), np.array([ca, cb]),
+        g1 = lambda v: float(f(jnp.exp(jnp.asarray(v[:1])), jnp.exp(jnp.asarray(v[1:2])))[0])
+        res = minimize(g1, np.array([ca, cb]),
                        method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-15,
                                                       "maxiter": 3000})
         if float(res.fun) < best:
@@ -567,6 +582,14 @@ def official_eg_tuning(seeds, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y, eps, 
     return out
 
 
+@jax.jit
+def _alex_radius_batch(la, lb, g, d, a, b, c):
+    """:func:`block_radius` of Alex-GDA at (exp(la_i), exp(lb_i), g_i, d_i); module-level, so every
+    call of :func:`tune_alex` with the same batch length reuses one compilation."""
+    return jax.vmap(lambda la_, lb_, g_, d_: block_radius("alex", jnp.exp(la_), jnp.exp(lb_), a, b, c,
+                                                          g_, d_))(la, lb, g, d)
+
+
 def tune_alex(a, b, c, n_random=4096, n_polish=4, seed=0, log_lo=-6.0, log_hi=2.0, gd_hi=4.0,
               starts=(), maxiter=4000):
     """Best-tuned Alex-GDA (the paper's Algorithm 2) on decoupled scalar blocks: the four
@@ -580,18 +603,18 @@ def tune_alex(a, b, c, n_random=4096, n_polish=4, seed=0, log_lo=-6.0, log_hi=2.
     worse than it). Returns (rho, alpha, beta, gamma, delta)."""
     from scipy.optimize import minimize
 
-    r1 = lambda la, lb, g, d: block_radius("alex", jnp.exp(la), jnp.exp(lb), a, b, c, g, d)
-    f = jax.jit(jax.vmap(r1))
+    a, b, c = (jnp.asarray(v, jnp.float64) for v in (a, b, c))
+    f = lambda la, lb, g, d: _alex_radius_batch(la, lb, g, d, a, b, c)
     rng = np.random.default_rng(seed)
     P = np.c_[rng.uniform(log_lo, log_hi, (n_random, 2)), rng.uniform(0.0, gd_hi, (n_random, 2))]
     if len(starts):
         S = np.asarray(starts, float).reshape(-1, 4)
         P = np.r_[np.c_[np.log(S[:, :2]), S[:, 2:]], P]
     r = np.asarray(f(*(jnp.asarray(P[:, k]) for k in range(4))))
-    g1 = jax.jit(lambda v: r1(v[0], v[1], v[2], v[3]))
+    g1 = lambda v: float(f(*(jnp.asarray(v[k:k + 1]) for k in range(4)))[0])
     best = (float(r.min()), P[int(np.argmin(r))])
     for i in np.argsort(r)[:n_polish]:
-        res = minimize(lambda v: float(g1(jnp.asarray(v))), P[i], method="Nelder-Mead",
+        res = minimize(g1, P[i], method="Nelder-Mead",
                        options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": maxiter})
         if float(res.fun) < best[0]:
             best = (float(res.fun), res.x)

@@ -14,7 +14,9 @@ matmuls and loops, so they never call LAPACK.
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 __all__ = ["tridiag_max_eig", "sym2_max_eig", "spectral_radius"]
@@ -38,18 +40,9 @@ def _count_below(alpha, beta2, x):
     return count
 
 
-def tridiag_max_eig(alpha, beta, iters: int = 200):
-    """Largest eigenvalue of the symmetric tridiagonal matrix with diagonal ``alpha`` (k,) and
-    off-diagonal ``beta`` (k-1,), by bisection on the Sturm count inside Gershgorin bounds.
-    Accurate to a few ulps of the spectrum's scale; jittable and vmappable."""
-    alpha = jnp.asarray(alpha)
-    beta = jnp.asarray(beta, alpha.dtype)
-    ab = jnp.abs(beta)
-    r = jnp.concatenate([ab, jnp.zeros((1,), alpha.dtype)]) + jnp.concatenate(
-        [jnp.zeros((1,), alpha.dtype), ab])
-    lo, hi = jnp.min(alpha - r), jnp.max(alpha + r)
+def _bisect_max_eig(alpha, b2, lo, hi, iters):
+    """Bisection on the Sturm count of (``alpha``, ``b2``) inside [lo, hi]."""
     k = alpha.shape[0]
-    b2 = beta * beta
 
     def body(_, bounds):
         lo, hi = bounds
@@ -59,6 +52,47 @@ def tridiag_max_eig(alpha, beta, iters: int = 200):
 
     lo, hi = lax.fori_loop(0, iters, body, (lo, hi))
     return 0.5 * (lo + hi)
+
+
+_bisect_max_eig_jit = jax.jit(_bisect_max_eig, static_argnames=("iters",))
+
+
+def tridiag_max_eig(alpha, beta, iters: int = 200):
+    """Largest eigenvalue of the symmetric tridiagonal matrix with diagonal ``alpha`` (k,) and
+    off-diagonal ``beta`` (k-1,), by bisection on the Sturm count inside Gershgorin bounds.
+    Accurate to a few ulps of the spectrum's scale; jittable and vmappable.
+
+    Called on concrete arrays (outside a trace), the matrix is padded to the next power of two
+    with decoupled diagonal entries below the Gershgorin interval, which add exactly the padding to
+    every Sturm count, so the bisection takes the same steps and returns the same value; one
+    compilation then serves every k up to that power of two."""
+    if any(isinstance(v, jax.core.Tracer) for v in (alpha, beta)):
+        alpha = jnp.asarray(alpha)
+        beta = jnp.asarray(beta, alpha.dtype)
+        lo, hi = _gershgorin(jnp, alpha, beta)
+        return _bisect_max_eig(alpha, beta * beta, lo, hi, iters)
+    # concrete input: the same (exactly rounded) Gershgorin bounds and squares in numpy, then one
+    # jitted bisection on the padded matrix
+    alpha = np.asarray(alpha)
+    beta = np.asarray(beta, alpha.dtype)
+    lo, hi = _gershgorin(np, alpha, beta)
+    b2 = beta * beta
+    k = alpha.shape[0]
+    pad = (1 << max(k - 1, 0).bit_length()) - k
+    if pad:
+        below = lo - (hi - lo) - 1.0      # every pivot of a padded entry is below - x < 0
+        alpha = np.concatenate([alpha, np.full((pad,), below, alpha.dtype)])
+        b2 = np.concatenate([b2, np.zeros((pad,), alpha.dtype)])
+    return _bisect_max_eig_jit(alpha, b2, lo, hi, iters=iters)
+
+
+def _gershgorin(xp, alpha, beta):
+    """Gershgorin interval [lo, hi] of the symmetric tridiagonal (``alpha``, ``beta``), with the
+    array module ``xp`` (numpy or jax.numpy: the same exactly rounded operations)."""
+    ab = xp.abs(beta)
+    r = xp.concatenate([ab, xp.zeros((1,), alpha.dtype)]) + xp.concatenate(
+        [xp.zeros((1,), alpha.dtype), ab])
+    return xp.min(alpha - r), xp.max(alpha + r)
 
 
 def sym2_max_eig(H):

@@ -146,6 +146,22 @@ def alex_rule(budget, seed, mutation):
 
 
 # ------------------------------------------------------------------------------------------ 2
+@deferred_jit(static_argnames=("K",))
+def _bilinear_rate_traces(K, Bs, X0, Y0, Px, Py, alpha, beta, gamma, delta):
+    """K Alex-GDA steps on f = x^T B y for each B of the batch (vmapped), reduced in the graph to
+    ||P z_k|| (k = 0..K, P = diag(Px, Py) the projector onto range(B) x range(B^T)) and the largest
+    drift max_k |(I - Px) x_k - (I - Px) x_0| + max_k |(I - Py) y_k - (I - Py) y_0| of the null-space
+    parts. Step sizes and (gamma, delta) are traced: the claim and its twins share one compilation
+    per shape."""
+    def one(B, x0, y0, Px, Py):
+        xs, ys, _ = ng.run(lambda x, y: x @ B @ y, x0, y0, K, "alex", alpha, beta, gamma, delta)
+        xp, yp = xs @ Px, ys @ Py
+        pz = jnp.sqrt(jnp.sum(xp**2, 1) + jnp.sum(yp**2, 1))
+        nx, ny = xs - xp, ys - yp
+        return pz, jnp.max(jnp.abs(nx - nx[0])) + jnp.max(jnp.abs(ny - ny[0]))
+    return jax.vmap(one)(Bs, X0, Y0, Px, Py)
+
+
 @claim(id="gda.bilinear_alex_rate", paper=PAPER, theorem="Theorem 6.2",
        statement="Alex-GDA with gamma=2, delta=1, alpha=beta=1/L_xy contracts the range component of "
                  "bilinear games as C (1 - mu_xy^2/L_xy^2)^(k/2) with C <= 10, iterations ~ L_xy^2/mu_xy^2.",
@@ -195,20 +211,17 @@ def bilinear_alex_rate(budget, seed, mutation):
         X0 = jnp.stack([z[0] for z in z0s])
         Y0 = jnp.stack([z[1] for z in z0s])
 
-        def one(B, x0, y0):
-            xs, ys, _ = ng.run(lambda x, y: x @ B @ y, x0, y0, K, "alex", 1 / L, 1 / L, g, d)
-            return xs, ys
-        XS, YS = jax.jit(jax.vmap(one))(Bs, X0, Y0)
+        Ps = []
+        for B in np.asarray(Bs):
+            U, sv_, Vt = np.linalg.svd(B)
+            rk = int(np.sum(sv_ > 1e-12))
+            Ps.append((U[:, :rk] @ U[:, :rk].T, Vt[:rk].T @ Vt[:rk]))
+        PZ, NULL = (np.asarray(v) for v in _bilinear_rate_traces(
+            K, Bs, X0, Y0, jnp.asarray(np.stack([P[0] for P in Ps])),
+            jnp.asarray(np.stack([P[1] for P in Ps])), 1 / L, 1 / L, g, d))
+        null_err = max(null_err, float(NULL.max()))
         for i in range(len(mus)):
-            B = np.asarray(Bs[i])
-            U, s, Vt = np.linalg.svd(B)
-            rk = int(np.sum(s > 1e-12))
-            Px = U[:, :rk] @ U[:, :rk].T
-            Py = Vt[:rk].T @ Vt[:rk]
-            xs, ys = np.asarray(XS[i]), np.asarray(YS[i])
-            pz = np.sqrt(np.sum((xs @ Px) ** 2, 1) + np.sum((ys @ Py) ** 2, 1))
-            nx, ny = xs - xs @ Px, ys - ys @ Py
-            null_err = max(null_err, float(np.max(np.abs(nx - nx[0])) + np.max(np.abs(ny - ny[0]))))
+            pz = PZ[i]
             q = mus[i] ** 2 / L**2
             r = (1 - q) if mutation == "rate_exponent_k" else math.sqrt(1 - q)
             below = np.nonzero(pz < 1e-10 * pz[0])[0]
@@ -302,32 +315,52 @@ def _random_kappas(rng, kmax):
     return float(kx_), float(ky_), kxy_
 
 
+def _rows(steps, fac, gds=None):
+    """Columns (alpha, beta, gamma, delta) of a traced batch: step sizes (alpha, beta) per row times
+    ``fac``, and (gamma, delta) per row (default Sim, Alt, Alex in turn)."""
+    gds = [ng.GAMMA_DELTA[m] for m in _METHODS3] if gds is None else gds
+    st = np.asarray(steps, float) * fac
+    gd = np.asarray(gds, float)
+    return st[:, 0], st[:, 1], gd[:, 0], gd[:, 1]
+
+
 @deferred_jit(static_argnums=(1, 2))
 def _gen_quad(key, d_x, d_y, mu_x, mu_y, L_x, L_y, L_xy):
     return ng.random_scsc_quadratic(key, d_x, d_y, mu_x, mu_y, L_x, L_y, L_xy)
 
 
-@deferred_jit(static_argnames=("method",))
-def _three_block_radius(method, kxys, als, bes):
-    def one(k, al, be):
+#: (gamma, delta) of Sim-, Alt- and Alex-GDA as the rows of one traced batch (numerics.gda.GAMMA_DELTA)
+_METHODS3 = ("sim", "alt", "alex")
+
+
+@deferred_jit(static_argnames=("eg",))
+def _three_block_radius(kxys, als, bes, gs, ds, eg=False):
+    """Spectral radius on the three-block family (kappa_x = kappa_y = 10) per row (kappa_xy, alpha,
+    beta, gamma, delta); (gamma, delta) traced, so Sim, Alt and Alex share one compilation."""
+    def one(k, al, be, g, d):
         a, b, c = jnp.array([10.0, 1.0, 1.0]), jnp.array([0.0, 0.0, 1.0]) * k, jnp.array([10.0, 1.0, 1.0])
-        return ng.block_radius(method, al, be, a, b, c)
-    return jax.vmap(one)(kxys, als, bes)
+        return ng.block_radius("eg" if eg else "alex", al, be, a, b, c, g, d)
+    return jax.vmap(one)(kxys, als, bes, gs, ds)
 
 
-@deferred_jit(static_argnames=("method",))
-def _quad_jac(method, A, B, C, al, be):
+@deferred_jit
+def _quad_jac(A, B, C, als, bes, gs, ds):
+    """Autodiff Jacobians of one step of Sim, Alt and Alex (the rows of als, bes, gs, ds) on the
+    quadratic (A, B, C); one compilation per shape serves the three methods."""
     f = ng.quadratic_f(A, B, C)
-    return ng.jacobian_at(f, jnp.zeros(A.shape[0]), jnp.zeros(C.shape[0]), method, al, be)
+    return jax.vmap(lambda al, be, g, d: ng.jacobian_at(f, jnp.zeros(A.shape[0]), jnp.zeros(C.shape[0]),
+                                                        "alex", al, be, g, d))(als, bes, gs, ds)
 
 
-@deferred_jit(static_argnames=("method", "K"))
-def _nl_dist(method, K, A, B, C, key, wx, wy, x0, y0, al, be):
-    def one(A, B, C, key, wx, wy, x0, y0, al, be):
+@deferred_jit(static_argnames=("K",))
+def _nl_dist(K, A, B, C, key, wx, wy, x0, y0, al, be, g, d):
+    """Squared distances ||z_k||^2, k = 0..K, on nonlinear instances (one row per instance and
+    method; the method enters through traced (gamma, delta), so one compilation serves all)."""
+    def one(A, B, C, key, wx, wy, x0, y0, al, be, g, d):
         f = ng.nonlinear_scsc(key, A, B, C, wx, wy)
-        xs, ys, _ = ng.run(f, x0, y0, K, method, al, be)
+        xs, ys, _ = ng.run(f, x0, y0, K, "alex", al, be, g, d)
         return jnp.sum(xs**2, 1) + jnp.sum(ys**2, 1)
-    return jax.vmap(one)(A, B, C, key, wx, wy, x0, y0, al, be)
+    return jax.vmap(one)(A, B, C, key, wx, wy, x0, y0, al, be, g, d)
 
 
 @claim(id="gda.upper_bounds", paper=PAPER, theorem="Theorems 3.1, 4.1, 5.1",
@@ -367,16 +400,16 @@ def upper_bounds(budget, seed, mutation):
         mux, muy = np.exp(rng.uniform(np.log(0.5), np.log(2.0), 2))
         Lx, Ly, Lxy = kx_ * mux, ky_ * muy, kxy_ * math.sqrt(mux * muy)
         A, B, C = _gen_quad(kk, dx, dy, mux, muy, Lx, Ly, Lxy)
-        for m in worst:
-            al, be = tg.step_sizes(m, mux, muy, Lx, Ly, Lxy)
-            J = np.asarray(_quad_jac(m, A, B, C, fac * al, fac * be))
+        steps = [tg.step_sizes(m, mux, muy, Lx, Ly, Lxy) for m in worst]
+        Js = np.asarray(_quad_jac(A, B, C, *(jnp.asarray(v) for v in _rows(steps, fac))))
+        for m, J in zip(worst, Js):
             rho = float(np.max(np.abs(np.linalg.eigvals(J))))
             if rho >= 1:
                 diverged += 1
                 worst[m] = math.inf
                 continue
             worst[m] = max(worst[m], (1 / (1 - rho)) / tg.complexity(bound_of[m], kx_, ky_, kxy_))
-    # nonlinear instances, simulated (vmapped over instances, one compile per method)
+    # nonlinear instances, simulated (vmapped over instances and methods, one compile)
     nl_C = {m: 0.0 for m in worst}
     eps = 1e-8
     dx, dy = 3, 2
@@ -392,17 +425,19 @@ def upper_bounds(budget, seed, mutation):
         x0 = jax.random.normal(jax.random.fold_in(kk, 8), (dx,))
         y0 = jax.random.normal(jax.random.fold_in(kk, 9), (dy,))
         inst.append((A, B, C, jax.random.fold_in(kk, 5), wx, wy, x0, y0, Lx, Ly, Lxy))
-    for m in nl_C:
-        bnds, als, bes = [], [], []
-        for (*_, Lx, Ly, Lxy) in inst:
-            bnds.append(tg.complexity(bound_of[m], Lx, Ly, Lxy))
-            al, be = tg.step_sizes(m, 1.0, 1.0, Lx, Ly, Lxy)
-            als.append(fac * al)
-            bes.append(fac * be)
-        K = int(4 * max(bnds) * math.log(1 / eps)) + 10
-        st = [jnp.stack([jnp.asarray(t[j]) for t in inst]) for j in range(8)]
-        d2 = np.asarray(_nl_dist(m, K, *st, jnp.asarray(als), jnp.asarray(bes)))
-        for j, bnd in enumerate(bnds):
+    # one simulation for the three methods, run to the largest K that the claim or any twin needs
+    # (each method's hits are read only up to its own K, as if its run stopped there)
+    bnds = {m: [tg.complexity(bound_of[m], Lx, Ly, Lxy) for (*_, Lx, Ly, Lxy) in inst] for m in nl_C}
+    K_of = {m: int(4 * max(bnds[m]) * math.log(1 / eps)) + 10 for m in nl_C}
+    K_run = max(int(4 * tg.complexity(b_, Lx, Ly, Lxy) * math.log(1 / eps)) + 10
+                for b_ in ("sim", "alt", "alex") for (*_, Lx, Ly, Lxy) in inst)
+    steps = [tg.step_sizes(m, 1.0, 1.0, Lx, Ly, Lxy) for m in nl_C for (*_, Lx, Ly, Lxy) in inst]
+    gs = [ng.GAMMA_DELTA[m] for m in nl_C for _ in inst]
+    st = [jnp.stack([jnp.asarray(t[j]) for _ in nl_C for t in inst]) for j in range(8)]
+    d2_all = np.asarray(_nl_dist(K_run, *st, *(jnp.asarray(v) for v in _rows(steps, fac, gs))))
+    for mi, m in enumerate(nl_C):
+        d2 = d2_all[mi * n_nl:(mi + 1) * n_nl, :K_of[m] + 1]
+        for j, bnd in enumerate(bnds[m]):
             dj = np.where(np.isfinite(d2[j]), d2[j], np.inf)
             hit = np.nonzero(dj <= eps * dj[0])[0]
             Kh = int(hit[0]) if hit.size else math.inf
@@ -410,10 +445,17 @@ def upper_bounds(budget, seed, mutation):
     # growth on the three-block family
     kxys = np.array([10.0, 30.0, 100.0])
     growth = {}
-    for m in ("sim", "alt", "alex", "eg"):
-        steps = np.array([tg.step_sizes(m, 1.0, 1.0, 10.0, 10.0, k) for k in kxys]) * fac
-        rho = np.asarray(_three_block_radius(m, jnp.asarray(kxys), jnp.asarray(steps[:, 0]),
-                                             jnp.asarray(steps[:, 1])))
+    rows = [(m, k) for m in _METHODS3 for k in kxys]
+    rho3 = np.asarray(_three_block_radius(
+        jnp.asarray([k for _, k in rows]),
+        *(jnp.asarray(v) for v in _rows([tg.step_sizes(m, 1.0, 1.0, 10.0, 10.0, k) for m, k in rows], fac,
+                                        [ng.GAMMA_DELTA[m] for m, _ in rows]))))
+    rho_eg = np.asarray(_three_block_radius(
+        jnp.asarray(kxys), *(jnp.asarray(v) for v in _rows([tg.step_sizes("eg", 1.0, 1.0, 10.0, 10.0, k)
+                                                           for k in kxys], fac, [(0.0, 0.0)] * len(kxys))),
+        eg=True))
+    for i, m in enumerate(_METHODS3 + ("eg",)):
+        rho = rho3[i * len(kxys):(i + 1) * len(kxys)] if m != "eg" else rho_eg
         with np.errstate(divide="ignore"):
             growth[m] = np.where(rho < 1, 1 / np.maximum(1 - rho, 0.0), np.inf)
     slopes = {m: float(np.polyfit(np.log(kxys), np.log(v), 1)[0]) if np.all(np.isfinite(v))

@@ -162,15 +162,20 @@ def bilinear_charpoly(gamma=None, delta=None, p=None) -> sp.Poly:
                                        for v in (gamma, delta, p)))
 
 
-@functools.lru_cache(maxsize=256)
-def _bilinear_charpoly_cached(g, d, pp):
-    M = iteration_matrix("alex", "bilinear", g, d)
+@functools.lru_cache(maxsize=None)
+def _bilinear_charpoly_symbolic():
+    """det(lambda I - M) of Alex-GDA's bilinear iteration matrix with gamma, delta symbolic, in
+    p = alpha beta sigma^2 (derived once; numbers are substituted into it)."""
+    M = iteration_matrix("alex", "bilinear")
     cp = (lam * sp.eye(3) - M).det()
     cp = sp.expand(cp).subs(beta, p / (alpha * sigma**2))
-    cp = sp.expand(sp.simplify(cp))
-    if pp is not None:
-        cp = cp.subs(p, pp)
-    return sp.Poly(cp, lam)
+    return sp.expand(sp.simplify(cp))
+
+
+@functools.lru_cache(maxsize=256)
+def _bilinear_charpoly_cached(g, d, pp):
+    subs = {s_: v for s_, v in ((gamma, g), (delta, d), (p, pp)) if v is not None}
+    return sp.Poly(sp.expand(_bilinear_charpoly_symbolic().subs(subs, simultaneous=True)), lam)
 
 
 def sim_charpoly() -> sp.Poly:
