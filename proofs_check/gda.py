@@ -29,11 +29,33 @@ def _bilinear_f(sigma=1.0):
 def _jac_radius_bilinear(method, p, gamma=None, delta=None):
     """Spectral radius and eigenvalues of the autodiff Jacobian of one step on f = x y with
     alpha = beta = sqrt(p) (so p = alpha beta sigma^2)."""
-    s = math.sqrt(p)
-    J = np.asarray(ng.jacobian_at(_bilinear_f(), jnp.zeros(1), jnp.zeros(1), method, s, s,
-                                  gamma, delta))
-    ev = np.linalg.eigvals(J)
+    ev = np.linalg.eigvals(_bilinear_jacobians(method, [p], gamma, delta)[0])
     return float(np.max(np.abs(ev))), ev
+
+
+def _bilinear_jacobians(method, ps, gamma=None, delta=None):
+    """The autodiff Jacobians of one step of ``method`` on f = x y with alpha = beta = sqrt(p), for
+    every p of ``ps`` (one traced batch; Sim and Alt as Alex-GDA's (0, 1) and (1, 1))."""
+    g, d = (gamma, delta) if method == "alex" else ng.GAMMA_DELTA[method]
+    g, d = ng.GAMMA_DELTA["alex"] if g is None else (g, d)
+    s = np.sqrt(np.asarray(ps, float))
+    n = len(s)
+    return np.asarray(_bilinear_jac_batch(jnp.asarray(s), jnp.full(n, float(g)), jnp.full(n, float(d))))
+
+
+@deferred_jit
+def _bilinear_jac_batch(s, g, d):
+    return jax.vmap(lambda s_, g_, d_: ng.jacobian_at(_bilinear_f(), jnp.zeros(1), jnp.zeros(1), "alex",
+                                                      s_, s_, g_, d_))(s, g, d)
+
+
+@deferred_jit(static_argnames=("n_steps",))
+def _bilinear_runs(n_steps, B, X0, Y0, al, be, g, d):
+    """``n_steps`` steps on f = x^T B y from each row of (X0, Y0), Alex-GDA with per-row traced
+    (alpha, beta, gamma, delta) (Sim, Alt as (0, 1), (1, 1))."""
+    f = lambda x, y: x @ B @ y
+    return jax.vmap(lambda x0, y0, a_, b_, g_, d_: ng.run(f, x0, y0, n_steps, "alex", a_, b_, g_, d_)[:2])(
+        X0, Y0, al, be, g, d)
 
 
 def _match_err(ev, roots):
@@ -70,35 +92,38 @@ def bilinear_spectra(budget, seed, mutation):
     ps = np.logspace(-3, math.log10(3.0), n_p)
     # Sim
     sim_pred = (lambda q: 1 - q) if mutation == "sim_modulus_1_minus_p" else (lambda q: 1 + q)
-    sim_err = max(abs(_jac_radius_bilinear("sim", q)[0] ** 2 - sim_pred(q)) for q in ps)
+    radius = lambda J: float(np.max(np.abs(np.linalg.eigvals(J))))
+    sim_err = max(abs(radius(J) ** 2 - sim_pred(q)) for q, J in zip(ps, _bilinear_jacobians("sim", ps)))
     # Alt modulus
     alt_ps = list(np.logspace(-3, math.log10(3.5), n_p)) + ([4.5] if mutation == "alt_p_above_4"
                                                             else [])
-    alt_err = max(abs(_jac_radius_bilinear("alt", q)[0] - 1.0) for q in alt_ps)
+    alt_err = max(abs(radius(J) - 1.0) for J in _bilinear_jacobians("alt", alt_ps))
     # Alex cubic
     alex_err = 0.0
     for g, d in ((2.0, 1.0), (1.5, 1.5), (0.7, 2.2), (3.0, 0.5)):
-        for q in ps[:: max(1, n_p // 6)]:
-            _, ev = _jac_radius_bilinear("alex", q, g, d)
+        qs = ps[:: max(1, n_p // 6)]
+        for q, J in zip(qs, _bilinear_jacobians("alex", qs, g, d)):
+            ev = np.linalg.eigvals(J)
             coeffs = [float(c) for c in tg.bilinear_charpoly(g, d, q).all_coeffs()]
             alex_err = max(alex_err, _match_err(ev, np.roots(coeffs)))
     # Alt invariant on a random 4 x 3 B, from theory's conserved form
     key = jax.random.PRNGKey(seed)
     B = ng.bilinear_matrix(key, 4, 3, jnp.array([1.3, 0.8, 0.2]))
     al = be = 0.9 / 1.3
-    f = lambda x, y: x @ B @ y
     k1, k2 = jax.random.split(jax.random.fold_in(key, 7))
-    xs, ys, _ = ng.run(f, jax.random.normal(k1, (4,)), jax.random.normal(k2, (3,)), 1000, "alt",
-                       al, be)
+    one = lambda v: jnp.asarray([v])
+    xs, ys = (v[0] for v in _bilinear_runs(1000, B, jax.random.normal(k1, (4,))[None],
+                                           jax.random.normal(k2, (3,))[None], one(al), one(be),
+                                           *(one(v) for v in ng.GAMMA_DELTA["alt"])))
     Q = tg.alt_conserved_form()  # [[1/alpha, -sigma/2], [-sigma/2, 1/beta]]
     assert Q[0, 0] == 1 / tg.alpha and Q[1, 1] == 1 / tg.beta and Q[0, 1] == -tg.sigma / 2
     V = np.asarray(jnp.sum(xs**2, 1) / al + jnp.sum(ys**2, 1) / be - jnp.einsum("ki,ij,kj->k", xs, B, ys))
     drift = float(np.max(np.abs(V - V[0])) / abs(V[0]))
     # trajectories for the figure (1-d bilinear, p = 0.04)
-    trajs = {}
-    for m in ("sim", "alt", "alex"):
-        tx, ty, _ = ng.run(_bilinear_f(), jnp.ones(1), jnp.zeros(1), 300, m, 0.2, 0.2)
-        trajs[m] = np.stack([np.asarray(tx[:, 0]), np.asarray(ty[:, 0])], 1)
+    gd = np.array([ng.GAMMA_DELTA[m] for m in _METHODS3])
+    TX, TY = (np.asarray(v) for v in _bilinear_runs(300, jnp.ones((1, 1)), jnp.ones((3, 1)), jnp.zeros((3, 1)),
+                                                    jnp.full(3, 0.2), jnp.full(3, 0.2), *jnp.asarray(gd.T)))
+    trajs = {m: np.stack([TX[i, :, 0], TY[i, :, 0]], 1) for i, m in enumerate(_METHODS3)}
     return all_of(
         {"sim_modulus": ("abs_error <= tol", float(sim_err), 1e-10),
          "alt_modulus": ("abs_error <= tol", float(alt_err), 1e-7),
@@ -475,6 +500,51 @@ def upper_bounds(budget, seed, mutation):
 
 
 # ------------------------------------------------------------------------------------------ 5
+@functools.lru_cache(maxsize=4)
+def _lyapunov_instances(budget, seed):
+    """Per-instance spectral radii and SDP-certified rates of gda.lyapunov_sdp (random quadratics,
+    Sim/Alt/Alex with the step rules); cached, since the claim and its twins share them."""
+    rng = np.random.default_rng(seed)
+    n_inst = 3 if budget == "fast" else 12
+    rhos, certs = [], []
+    for i in range(n_inst):
+        kk = jax.random.PRNGKey(seed * 7919 + i)
+        kx_, ky_, kxy_ = _random_kappas(rng, 30.0)
+        A, B, C = ng.random_scsc_quadratic(kk, 2, 1 + i % 2, 1.0, 1.0, kx_, ky_, kxy_)
+        steps = [tg.step_sizes(m, 1.0, 1.0, kx_, ky_, kxy_) for m in _METHODS3]
+        for M in np.asarray(_quad_jac(A, B, C, *(jnp.asarray(v) for v in _rows(steps, 1.0)))):
+            rho = float(np.max(np.abs(np.linalg.eigvals(M))))
+            cert = sdp.lyapunov_rate(M, tol=1e-5, r_lo=rho, r_hi=rho + 0.01)
+            rhos.append(rho)
+            certs.append(cert.rate if cert else math.inf)
+    return np.array(rhos), np.array(certs)
+
+
+@deferred_jit
+def _alex_bilinear_M(s):
+    """Iteration matrix of Alex(2, 1), alpha = beta = 1, on the bilinear block f = s x y (the
+    autodiff Jacobian of numerics.gda.block_step on the state (x, y, y~))."""
+    z1 = jnp.zeros(1)
+    return jax.jacfwd(lambda v: jnp.concatenate(ng.block_step(
+        "alex", 1.0, 1.0, 2.0, 1.0, z1, z1 + s, z1, (v[:1], v[1:2], v[2:]))))(jnp.zeros(3))
+
+
+@functools.lru_cache(maxsize=8)
+def _uniform_certificate(budget, template, tol):
+    """The uniform certificate of gda.lyapunov_sdp (mu_xy = 0.3, L_xy = 1, sigma grid of 12 points,
+    full: 40) with the ``template`` "affine" (P0 + sigma P1) or "constant" (P0) at bisection
+    tolerance ``tol``: (certified rate or inf, sigma grid, spectral radii). Cached: the claim and its
+    twins ask for the same certificates."""
+    n_sig = 12 if budget == "fast" else 40
+    sig = np.linspace(0.3, 1.0, n_sig)
+    Ms = {float(s_): np.asarray(_alex_bilinear_M(float(s_))) for s_ in sig}
+    radii = np.array([np.max(np.abs(np.linalg.eigvals(Ms[float(s_)]))) for s_ in sig])
+    basis = (lambda s_: 1.0,) if template == "constant" else (lambda s_: 1.0, lambda s_: s_)
+    cert = sdp.uniform_rate(lambda s_: Ms[float(s_)], sig, basis, tol=tol, r_lo=radii.max(),
+                            r_hi=radii.max() + 0.01)
+    return (cert.rate if cert else math.inf), sig, radii
+
+
 @claim(id="gda.lyapunov_sdp", paper=PAPER, theorem="derived (docs/papers/gda.md#lyapunov-certificates); rates of Theorems 5.1, 6.2",
        statement="SDP Lyapunov certificates: per instance the certified rate equals the spectral "
                  "radius to 1e-3; for bilinear Alex(2,1) a template with cross terms through B certifies "
@@ -492,40 +562,14 @@ def lyapunov_sdp(budget, seed, mutation):
     Twins: ``rate_target_tightened`` asks the uniform certificate for sqrt(1 - mu^2/L^2) - 0.01;
     ``b_free_template`` uses the sigma-free template where the B-coupled one is required. Both
     must be refuted."""
-    rng = np.random.default_rng(seed)
-    n_inst = 3 if budget == "fast" else 12
     n_sig = 12 if budget == "fast" else 40
-    rhos, certs = [], []
-    for i in range(n_inst):
-        kk = jax.random.PRNGKey(seed * 7919 + i)
-        kx_, ky_, kxy_ = _random_kappas(rng, 30.0)
-        A, B, C = ng.random_scsc_quadratic(kk, 2, 1 + i % 2, 1.0, 1.0, kx_, ky_, kxy_)
-        f = ng.quadratic_f(A, B, C)
-        for m in ("sim", "alt", "alex"):
-            al, be = tg.step_sizes(m, 1.0, 1.0, kx_, ky_, kxy_)
-            M = np.asarray(ng.jacobian_at(f, jnp.zeros(2), jnp.zeros(B.shape[1]), m, al, be))
-            rho = float(np.max(np.abs(np.linalg.eigvals(M))))
-            cert = sdp.lyapunov_rate(M, tol=1e-5, r_lo=rho, r_hi=rho + 0.01)
-            rhos.append(rho)
-            certs.append(cert.rate if cert else math.inf)
-    rhos, certs = np.array(rhos), np.array(certs)
+    rhos, certs = _lyapunov_instances(budget, seed)
     inst_err = float(np.max(np.abs(certs - rhos)))
     mu, L = 0.3, 1.0
-    z1 = jnp.zeros(1)
-
-    def M_of(s):
-        return np.asarray(jax.jacfwd(lambda v: jnp.concatenate(ng.block_step(
-            "alex", 1 / L, 1 / L, 2.0, 1.0, z1, z1 + s, z1, (v[:1], v[1:2], v[2:]))))(jnp.zeros(3)))
-    sig = np.linspace(mu, L, n_sig)
     target = math.sqrt(1 - mu**2 / L**2) - (0.01 if mutation == "rate_target_tightened" else 0.0)
-    aff_basis = (lambda s: 1.0,) if mutation == "b_free_template" else (lambda s: 1.0, lambda s: s)
-    radii = np.array([np.max(np.abs(np.linalg.eigvals(M_of(s)))) for s in sig])
-    aff = sdp.uniform_rate(M_of, sig, aff_basis, tol=1e-5, r_lo=radii.max(),
-                           r_hi=radii.max() + 0.01)
-    const = sdp.uniform_rate(M_of, sig, (lambda s: 1.0,), tol=1e-3, r_lo=radii.max(),
-                             r_hi=radii.max() + 0.01)
-    r_aff = aff.rate if aff else math.inf
-    r_const = const.rate if const else math.inf
+    r_aff, sig, radii = _uniform_certificate(budget, "constant" if mutation == "b_free_template"
+                                             else "affine", 1e-5)
+    r_const, _, _ = _uniform_certificate(budget, "constant", 1e-3)
     return all_of(
         {"uniform_rate": ("value <= bound", float(r_aff), float(target + 1e-3)),
          "instance_rates": ("abs_error <= tol", inst_err, 1e-3),
