@@ -179,8 +179,11 @@ class TwoGroupGaussian:
         """n pairs (x, s) with numpy's generator ``rng`` (for host-side streams)."""
         s = (rng.random(n) < self.p).astype(np.int64)
         z = rng.standard_normal((n, self.d))
-        c = np.where(s[:, None] == 1, self.mu1_c + self.sd1 * z, self.mu0_c + self.sd0 * z)
-        return self.rotate(c), s
+        # row i: mu_{s_i} + sd_{s_i} * z_i (the same operations as evaluating both groups and
+        # selecting, without the two full-size temporaries)
+        z *= np.stack([self.sd0, self.sd1])[s]
+        z += np.stack([self.mu0_c, self.mu1_c])[s]
+        return self.rotate(z), s
 
 
 def make_synthetic(seed: int, d: int, k: int, m: int, *, cov_gaps=None, fair_vars=None,
@@ -551,7 +554,7 @@ def fnpm(stream: Iterable, k: int, m: int, *, n_blocks_phase1: int, n_blocks_pha
         W = _random_basis(kW, d=d, r=mw)
         mean0 = jnp.zeros(d)
         mean1 = jnp.zeros(d)
-        n0 = n1 = jnp.asarray(0.0)
+        n0 = n1 = jnp.zeros((), jnp.float64)  # not weakly typed: the jitted update compiles once
         for t in range(T1):
             x, s = pending.pop() if pending else _take(it, 1, "phase 1")[0]
             n_read += len(s)

@@ -84,15 +84,17 @@ def test_stream_path_equals_gram_schmidt_updates(gen):
     assert np.linalg.norm(r.f - r.N @ (r.N.T @ r.f)) < 1e-12
     kW, kV = jax.random.split(jax.random.PRNGKey(5))
     W = nf.orth(jax.random.normal(kW, (14, 3)))
-    st = (W, np.zeros(14), np.zeros(14), 0.0, 0.0)
+    z = jax.numpy.zeros(())
+    st = (W, jax.numpy.zeros(14), jax.numpy.zeros(14), z, z)  # strongly typed: phase1 compiles once
+    phase1, phase2 = jax.jit(nf._phase1_update), jax.jit(nf._phase2_update)  # Gram-Schmidt QR (orth)
     for x, s in blocks[:3]:
-        st = nf._phase1_update(*st, x, s)
+        st = phase1(*st, x, s)
     W, m0, m1, n0, n1 = st
-    f = nf._mean_gap(m0, m1, n0, n1)
+    f = jax.jit(nf._mean_gap)(m0, m1, n0, n1)
     N = nf.unfair_basis_qr(f, W)
     V = nf.orth(jax.random.normal(kV, (14, 2)))
     for x, _ in blocks[3:]:
-        V = nf._phase2_update(V, N, x)
+        V = phase2(V, N, x)
     assert nf.projector_distance(np.asarray(N), r.N) < 1e-10
     assert nf.projector_distance(np.asarray(V), r.V) < 1e-10
 
