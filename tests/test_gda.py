@@ -113,7 +113,7 @@ def test_official_instance_reproduces_official_count_seed00():
     assert np.allclose(np.linalg.eigvalsh(A)[[0, -1]], [0.1, 1.0])
     assert np.linalg.svd(B, compute_uv=False).min() > 0.1  # official: mu_xy not attained (d_x >= d_y)
     hit, _, _ = ng.diag_hitting("alex", 1.0, 1.0, 1.6, 0.7, *(jnp.asarray(v) for v in (a, b, c, x0, y0)),
-                                1e-8, 1000)
+                                1e-8, 1000, unroll=1)  # not unrolled: the same iterations, cheaper to compile
     assert int(hit) + 1 == 66  # the official tuned Alex count on seed (0, 0) (factor 1.0)
 
 
@@ -192,17 +192,19 @@ def test_hitting_early_equals_full_scan_and_stops_early():
     g = rng.uniform(0.5, 3.0, n).round(1)
     d = rng.uniform(0.5, 3.0, n).round(1)
     rows = [jnp.asarray(v) for v in (fac, fac, g, d, a[inst], b[inst], c[inst], x0[inst], y0[inst])]
-    hit, blow, dh, steps = ng.hitting_early(*rows, 1e-8, 400, batch_size=32)
-    full = jax.vmap(lambda *r: ng.diag_hitting("alex", *r, 1e-8, 400))(*rows)
+    hit, blow, dh, steps = ng.hitting_early(*rows, 1e-8, 400, batch_size=32, chunk=16)
+    # the reference scan not unrolled: the same iterations, a much smaller graph to compile
+    full = jax.vmap(lambda *r: ng.diag_hitting("alex", *r, 1e-8, 400, unroll=1))(*rows)
     hit, blow, fh, fb = (np.asarray(v) for v in (hit, blow, full[0], full[1]))
     assert (hit > 0).any() and (blow > 0).any() and ((hit < 0) & (blow < 0)).any()
     assert np.array_equal(hit, fh)
     assert np.array_equal(blow[hit < 0], fb[hit < 0])
     assert np.allclose(np.asarray(dh)[hit > 0], np.asarray(full[2])[hit > 0], rtol=1e-12, atol=0)  # summation order differs
-    # a batch whose rows all converge (the tuned Alex point of seed (0, 0)) stops at its slowest row
-    one = [jnp.asarray(np.repeat(np.atleast_1d(v), 8, axis=0)) for v in (1.0, 1.0, 1.6, 0.7)]
-    one += [jnp.asarray(np.repeat(v[:1], 8, axis=0)) for v in (a, b, c, x0, y0)]
-    hit, _, _, steps = ng.hitting_early(*one, 1e-8, 1000, batch_size=8, chunk=16)
+    # batches whose rows all converge (the tuned Alex point of seed (0, 0)) stop at their slowest
+    # row (the same row count, step budget and batch size as above: the compiled sweep is reused)
+    one = [jnp.asarray(np.repeat(np.atleast_1d(v), n, axis=0)) for v in (1.0, 1.0, 1.6, 0.7)]
+    one += [jnp.asarray(np.repeat(v[:1], n, axis=0)) for v in (a, b, c, x0, y0)]
+    hit, _, _, steps = ng.hitting_early(*one, 1e-8, 400, batch_size=32, chunk=16)
     assert np.all(np.asarray(hit) == 65) and np.all(np.asarray(steps) == 80)  # 5 chunks of 16
 
 
