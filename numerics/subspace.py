@@ -317,9 +317,12 @@ class Trainer:
     def result(self) -> dict:
         th, V, _ = self.state
         out = {k_: (np.concatenate(v) if v else np.zeros((0,))) for k_, v in self.records.items()}
-        out["loss"] = np.append(out["loss"], float(mse(th, self.X, self.Y, self.setting)))
+        out["loss"] = np.append(out["loss"], float(_mse_jit(th, self.X, self.Y, self.setting)))
         out["theta_T"], out["V_T"] = np.asarray(th), np.asarray(V)
         return out
+
+
+_mse_jit = jax.jit(mse, static_argnames=("setting",))
 
 
 def train(theta0, V0, *, setting: Setting = Setting(), steps: int, lr: float, mode: str = "sgd",

@@ -79,7 +79,8 @@ def test_nonsymmetric_b_needs_both_terms():
 
 # ------------------------------------------------------------------ numerics
 def test_model_matches_paper_equation():
-    """The (d+1)x(d+1) Gram form equals Z + (1/n) P Z M (Z^T Q Z) layer by layer (full and sparse)."""
+    """The (d+1)x(d+1) Gram form equals Z + (1/n) P Z M (Z^T Q Z) layer by layer (full and sparse).
+    Both sides are jitted (one program each per parameterisation instead of one per primitive)."""
     key = nl.prng_key(0)
     Z, _ = nl.sample_prompts(key, 4, 6)
     n = 6
@@ -87,16 +88,21 @@ def test_model_matches_paper_equation():
     for sparse in (False, True):
         L = 3
         th = nl.init_params(jax.random.fold_in(key, 1), L, sparse=sparse, std=0.3)
-        P, Q = nl.matrices(th, L, sparse=sparse)
 
-        def naive(Z0):
-            Zl = Z0
-            for l in range(L):
-                Zl = Zl + P[l] @ Zl @ M @ (Zl.T @ Q[l] @ Zl) / n
-            return -Zl[5, n]
+        @jax.jit
+        def both(th, Z):
+            P, Q = nl.matrices(th, L, sparse=sparse)
 
-        want = jax.vmap(naive)(Z)
-        assert np.max(np.abs(want - nl.predict(th, Z, L, sparse)) / (1 + np.abs(want))) < 1e-12
+            def naive(Z0):
+                Zl = Z0
+                for l in range(L):
+                    Zl = Zl + P[l] @ Zl @ M @ (Zl.T @ Q[l] @ Zl) / n
+                return -Zl[5, n]
+
+            return jax.vmap(naive)(Z), nl.predict(th, Z, L, sparse)
+
+        want, got = both(th, Z)
+        assert np.max(np.abs(want - got) / (1 + np.abs(want))) < 1e-12
 
 
 def test_one_layer_is_preconditioned_gd_step():
@@ -128,8 +134,8 @@ def test_padding_and_structure():
 def test_gamma_sampler():
     """The vectorised Marsaglia-Tsang sampler: mean and variance of Gamma(0.1, 1) (0.1, 0.1), the
     acceptance rate at shape 1.1 (0.958, so 8 tries fail with probability < 1e-11), and E||x||^2 = 1 for the
-    heavy-tailed covariates."""
-    g = np.asarray(nl._gamma(nl.prng_key(5), 0.1, (200_000,)))
+    heavy-tailed covariates. The samplers are jitted (one program each instead of one per primitive)."""
+    g = np.asarray(jax.jit(nl._gamma, static_argnums=(1, 2))(nl.prng_key(5), 0.1, (200_000,)))
     assert abs(g.mean() - 0.1) < 0.005 and abs(g.var() - 0.1) < 0.01
     dd = 1.1 - 1 / 3
     c = 1 / np.sqrt(9 * dd)
@@ -138,7 +144,8 @@ def test_gamma_sampler():
     v = (1 + c * z) ** 3
     acc = np.mean((v > 0) & (np.log(u) < 0.5 * z * z + dd - dd * v + dd * np.log(np.where(v > 0, v, 1))))
     assert 0.95 < acc < 0.965 and (1 - acc) ** nl.GAMMA_TRIES < 1e-10
-    Z, _ = nl.sample_prompts(nl.prng_key(6), 20_000, 20, covariates="gamma")
+    sample = jax.jit(nl.sample_prompts, static_argnames=("batch", "n", "covariates"))   # one program
+    Z, _ = sample(nl.prng_key(6), batch=20_000, n=20, covariates="gamma")
     sq = np.asarray(jnp.sum(Z[:, :5, :] ** 2, axis=1)).ravel()
     assert abs(sq.mean() - 1.0) < 0.05
 

@@ -81,16 +81,17 @@ def test_theory_bad_input():
 
 # ------------------------------------------------------------------ numerics
 def test_jacobi_and_orthonormalize():
+    import jax
     import jax.numpy as jnp
     from numerics.hessian import jacobi_eigh, orthonormalize
     rng = np.random.default_rng(3)
     A = rng.standard_normal((12, 12))
     A = A + A.T
-    w, Q = jacobi_eigh(jnp.asarray(A))
+    w, Q = jax.jit(jacobi_eigh)(jnp.asarray(A))         # jitted: one program, not one per primitive
     assert np.allclose(np.asarray(w), np.linalg.eigvalsh(A)[::-1], atol=1e-12)
     assert np.allclose(A @ np.asarray(Q), np.asarray(Q) * np.asarray(w), atol=1e-11)
     W = rng.standard_normal((200, 7))
-    Qo = np.asarray(orthonormalize(jnp.asarray(W)))
+    Qo = np.asarray(jax.jit(orthonormalize)(jnp.asarray(W)))
     assert np.allclose(Qo.T @ Qo, np.eye(7), atol=1e-13)
     assert np.allclose(Qo @ (Qo.T @ W), W, atol=1e-12)       # same span
 

@@ -54,17 +54,22 @@ def projector_identities(p: int = 3, k: int = 2) -> dict:
     V = sp.Matrix(p, k, lambda i, j: sp.Symbol(f"v_{i}{j}", real=True))
     g = sp.Matrix(p, 1, lambda i, j: sp.Symbol(f"g_{i}", real=True))
     G = V.T * V
-    P = V * G.adjugate() * V.T / G.det()
-    Q = sp.eye(p) - P
-    canc = lambda M: M.applyfunc(sp.cancel) if isinstance(M, sp.MatrixBase) else sp.cancel(M)
+    # P = N / d with the polynomial numerator N = V adj(G) V^T and d = det G; Q = (d I - N) / d. Each
+    # identity is (polynomial numerator) / d^m: expanding the numerator decides it exactly (a polynomial
+    # is identically zero iff its expansion is 0), much faster than sympy.cancel on the rational entries.
+    N, d = V * G.adjugate() * V.T, G.det()
+    I = sp.eye(p)
+    M = d * I - N                                 # numerator of Q
+    ex = lambda A: A.applyfunc(sp.expand) if isinstance(A, sp.MatrixBase) else sp.expand(A)
     return {
-        "idempotent": canc(P * P - P),
-        "symmetric": canc(P.T - P),
-        "complement": canc(P + Q - sp.eye(p)),
-        "orthogonal": canc(P * Q),
-        "cross_term": canc(((P * g).T * (Q * g))[0, 0]),
-        "pythagoras": canc(((P * g).T * (P * g))[0, 0] + ((Q * g).T * (Q * g))[0, 0] - (g.T * g)[0, 0]),
-        "trace": canc(P.trace() - k),
+        "idempotent": ex(N * N - d * N) / d**2,
+        "symmetric": ex(N.T - N) / d,
+        "complement": ex(N + M - d * I) / d,
+        "orthogonal": ex(N * M) / d**2,
+        "cross_term": ex(((N * g).T * (M * g))[0, 0]) / d**2,
+        "pythagoras": ex(((N * g).T * (N * g))[0, 0] + ((M * g).T * (M * g))[0, 0]
+                         - d**2 * (g.T * g)[0, 0]) / d**2,
+        "trace": ex(N.trace() - k * d) / d,
     }
 
 
