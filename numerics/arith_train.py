@@ -594,14 +594,19 @@ def _eval_batch(params, toks, ids, tgt, cfg):
 
 
 def evaluate(params, cfg: TransformerConfig, recipe: Recipe, digits: int, operands: int = 2,
-             n: int = 500, seed: int = 1234, batch: int = 250):
+             n: int = 500, seed: int = 1234, batch: int = 250, pad_to: int | None = None):
     """Teacher-forced exact match on ``n`` fresh problems with exactly ``digits`` digits in each of
     ``operands`` operands, start ID 1 (the repository's evaluation). Returns a dict with ``em``
     (whole response, EOS included), ``digits_only`` (all but the EOS slot) and ``eos`` accuracy.
-    Raises ValueError when the problem needs IDs beyond the position tables."""
+    Raises ValueError when the problem needs IDs beyond the position tables.
+
+    The sequences are right-padded to the longest rounded up to a multiple of 16, or to
+    ``pad_to`` tokens if that is longer; the model is causal and padding is never a target, so the
+    result does not depend on it, and one padded length for a whole grid means one compiled
+    evaluation."""
     ex = [encode(recipe, ops) for ops in eval_problems(recipe, digits, operands, n, seed)]
     T = max(len(t) for t, _, _ in ex)
-    toks, ids, tgt = _pad_stack(ex, T=-(-T // 16) * 16)      # few distinct shapes -> few compiles
+    toks, ids, tgt = _pad_stack(ex, T=max(-(-T // 16) * 16, int(pad_to or 0)))
     if ids.shape[1]:
         need = ids.max(axis=(0, 2))
         if np.any(need > np.array(recipe.table_sizes) - 1):
@@ -679,9 +684,13 @@ def run(recipe: Recipe, seed: int, eval_digits, eval_operands=(2,), *, n_eval: i
                               progress=progress)
     shape = (len(eval_digits), len(eval_operands))
     out = {k: np.zeros(shape) for k in ("em", "digits_only", "eos")}
+    # one padded length for the whole grid (one compiled evaluation): the longest cell's sequence
+    longest = max(len(encode(recipe, ops)[0]) for ops in eval_problems(
+        recipe, max(eval_digits), max(eval_operands), n_eval, seed + 1000))
+    pad_to = -(-longest // 16) * 16
     for i, nd in enumerate(eval_digits):
         for j, m in enumerate(eval_operands):
-            r = evaluate(params, cfg, recipe, nd, m, n=n_eval, seed=seed + 1000)
+            r = evaluate(params, cfg, recipe, nd, m, n=n_eval, seed=seed + 1000, pad_to=pad_to)
             for k in out:
                 out[k][i, j] = r[k]
     out.update(loss=hist["loss"], val_steps=hist["val_steps"], val_loss=hist["val_loss"],
