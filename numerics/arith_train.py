@@ -377,21 +377,20 @@ def _optimizer(recipe: Recipe):
 
 
 def _train_step_fn(recipe: Recipe):
-    """One AdamW step of ``recipe`` as a ``lax.scan`` body over the pool arrays ``P``."""
+    """One AdamW step of ``recipe`` as a ``lax.scan`` body over the pool arrays ``P``; ``shuffle``
+    (a traced bool) permutes the IDs of each example (the ``"shuffled"`` control)."""
     cfg = model_config(recipe)
     opt = _optimizer(recipe)
     sizes = recipe.table_sizes
-    shuffled = recipe.positions == "shuffled"
 
-    def step(carry, k, P):
+    def step(carry, k, P, shuffle):
         params, opt_state = carry
         N = P["tokens"].shape[0]
         ki, ks, kp = jax.random.split(k, 3)
         idx = jax.random.randint(ki, (recipe.batch,), 0, N)
         toks, ids, tgt, mx = P["tokens"][idx], P["ids"][idx], P["target"][idx], P["max_id"][idx]
         ids = _shift_ids(ks, ids, mx, sizes)
-        if shuffled:
-            ids = _shuffle_ids(kp, ids)
+        ids = jax.lax.cond(shuffle, lambda i: _shuffle_ids(kp, i), lambda i: i, ids)
         loss, g = jax.value_and_grad(loss_fn)(params, toks, ids, tgt, cfg)
         upd, opt_state = opt.update(g, opt_state, params)
         return (optax.apply_updates(params, upd), opt_state), loss
@@ -400,12 +399,14 @@ def _train_step_fn(recipe: Recipe):
 
 
 @partial(jax.jit, static_argnames=("recipe",))
-def _run_chunk(params, opt_state, keys, P, *, recipe: Recipe):
+def _run_chunk(params, opt_state, keys, P, shuffle, *, recipe: Recipe):
     """``len(keys)`` AdamW steps of ``recipe`` in one ``lax.scan``. One module-level jitted function
-    (the recipe static, the pool an argument), so every training run of the same recipe and pool
-    shape -- other seeds, a resumed run, a claim and its test -- reuses one compilation."""
+    (the recipe static, the pool and the shuffle flag arguments), so every training run of the same
+    recipe and pool shape -- other seeds, a resumed run, a claim and its test, the coupled model
+    and its shuffled-ID control -- reuses one compilation."""
     step = _train_step_fn(recipe)
-    (params, opt_state), losses = jax.lax.scan(lambda c, k: step(c, k, P), (params, opt_state), keys)
+    (params, opt_state), losses = jax.lax.scan(lambda c, k: step(c, k, P, shuffle),
+                                               (params, opt_state), keys)
     return params, opt_state, losses
 
 
@@ -425,8 +426,11 @@ def make_trainer(recipe: Recipe, pool: dict, seed: int = 0):
     opt_state = _optimizer(recipe).init(params)
     P = {k: jnp.asarray(v) for k, v in pool.items()}
 
+    shuffle = jnp.asarray(recipe.positions == "shuffled")
+    static = recipe.replace(positions="coupled") if recipe.positions == "shuffled" else recipe
+
     def run_chunk(params, opt_state, keys):
-        return _run_chunk(params, opt_state, keys, P, recipe=recipe)
+        return _run_chunk(params, opt_state, keys, P, shuffle, recipe=static)
 
     return (params, opt_state), run_chunk, cfg
 
@@ -684,10 +688,14 @@ def run(recipe: Recipe, seed: int, eval_digits, eval_operands=(2,), *, n_eval: i
                               progress=progress)
     shape = (len(eval_digits), len(eval_operands))
     out = {k: np.zeros(shape) for k in ("em", "digits_only", "eos")}
-    # one padded length for the whole grid (one compiled evaluation): the longest cell's sequence
-    longest = max(len(encode(recipe, ops)[0]) for ops in eval_problems(
-        recipe, max(eval_digits), max(eval_operands), n_eval, seed + 1000))
-    pad_to = -(-longest // 16) * 16
+    # one padded length for the whole grid (one compiled evaluation): the longest cell's sequence.
+    # Not for the shuffled control, whose permutation also moves the padding's IDs (its evaluation
+    # keeps each cell's own padded length, as in training on the pool).
+    pad_to = None
+    if recipe.positions != "shuffled":
+        longest = max(len(encode(recipe, ops)[0]) for ops in eval_problems(
+            recipe, max(eval_digits), max(eval_operands), n_eval, seed + 1000))
+        pad_to = -(-longest // 16) * 16
     for i, nd in enumerate(eval_digits):
         for j, m in enumerate(eval_operands):
             r = evaluate(params, cfg, recipe, nd, m, n=n_eval, seed=seed + 1000, pad_to=pad_to)
