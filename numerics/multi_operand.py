@@ -38,8 +38,8 @@ import numpy as np
 
 from numerics import arithmetic as ar
 from numerics import transformer as tf
-from numerics.position_coupling import (ResidualSpace, _forward_inter, _token_correct, binary_code,
-                                        fixed_point_decode, make_batch)
+from numerics.position_coupling import (ResidualSpace, _forward_inter, binary_code, fixed_point_decode,
+                                        make_batch, run_examples, shared_shapes)
 
 __all__ = ["MultiConstruction", "build", "position_tables", "evaluate", "greedy_correct",
            "attention_weights", "add_many", "SPACE_NAMES", "default_M"]
@@ -203,28 +203,17 @@ def _check_tables(c: MultiConstruction, examples):
                              f"at {c.cfg.n_positions[lev] - 1}; build(..., max_positions=...)")
 
 
-def evaluate(c: MultiConstruction, examples: list[ar.Example], *, greedy: bool = False,
-             chunk: int = 1, pad_len: int | None = None) -> dict:
+def evaluate(c: MultiConstruction, examples: list[ar.Example], *, greedy: bool | str = False,
+             chunk=1, pad_len=None) -> dict:
     """Teacher-forced exactness on scratchpad examples: ``{"exact": bool [B], "token_errors": int
     [B]}`` (every response token, each ``>`` and the final EOS included); with ``greedy`` also
-    ``"greedy_exact"``. ``pad_len`` pads every chunk to one length (one compilation)."""
+    ``"greedy_exact"`` (``True``: :func:`numerics.transformer.greedy_decode`; ``"fixed_point"``:
+    :func:`numerics.position_coupling.fixed_point_decode`, the same output). ``pad_len`` pads every
+    chunk to one length (one compilation), or, given increasing lengths, each example to the
+    smallest that holds it, with ``chunk`` one per length
+    (:func:`numerics.position_coupling.run_examples`)."""
     _check_tables(c, examples)
-    T = pad_len or max(e.T for e in examples)
-    exact, errs, gex = [], [], []
-    for i in range(0, len(examples), chunk):
-        part = examples[i:i + chunk]
-        k = len(part)
-        part = part + part[:1] * (chunk - k)        # one batch shape: one compilation
-        tok, pos, mask, _ = make_batch(part, pad_len=T)
-        ok = np.asarray(_token_correct(c.params, tok, pos, mask, c.cfg))[:k]
-        exact += list(ok.all(axis=1))
-        errs += list((~ok).sum(axis=1))
-        if greedy:
-            gex += list(greedy_correct(c, part, pad_len=T)[:k])
-    out = {"exact": np.array(exact), "token_errors": np.array(errs)}
-    if greedy:
-        out["greedy_exact"] = np.array(gex)
-    return out
+    return run_examples(c.params, c.cfg, examples, greedy=greedy, chunk=chunk, pad_len=pad_len)
 
 
 def greedy_correct(c: MultiConstruction, examples, pad_len: int | None = None) -> np.ndarray:
@@ -232,7 +221,8 @@ def greedy_correct(c: MultiConstruction, examples, pad_len: int | None = None) -
     _check_tables(c, examples)
     tok, pos, mask, ql = make_batch(examples, pad_len=pad_len)
     prompt = np.where(np.arange(tok.shape[1])[None] < ql[:, None], tok, 0)
-    gen = np.asarray(tf.greedy_decode(c.params, prompt, pos, ql, c.cfg))
+    params, cfg = shared_shapes(c.params, c.cfg)
+    gen = np.asarray(tf.greedy_decode(params, prompt, pos, ql, cfg))
     return np.array([(gen[i, :e.T] == tok[i, :e.T]).all() for i, e in enumerate(examples)])
 
 

@@ -31,6 +31,7 @@ Public API: :func:`build`, :func:`position_table`, :func:`binary_code`, :func:`e
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import partial
 
@@ -42,7 +43,7 @@ from numerics import arithmetic as ar
 from numerics import transformer as tf
 
 __all__ = ["ResidualSpace", "Construction", "binary_code", "position_table", "build", "make_batch",
-           "evaluate", "greedy_correct", "add", "fixed_point_decode", "attention_weights", "default_M", "SPACE_NAMES",
+           "evaluate", "run_examples", "shared_shapes", "greedy_correct", "add", "fixed_point_decode", "attention_weights", "default_M", "SPACE_NAMES",
            "nope_best_exact_match", "mult_window_digits"]
 
 #: residual layout of the addition construction (name, size); POS_1, POS_2 have size P.
@@ -271,38 +272,99 @@ def _check_table(c, examples):
                          f"max_position={c.cfg.max_position}; build(..., max_position={top})")
 
 
+#: position tables are padded with zero rows to a multiple of this many rows before a jitted call
+TABLE_ROWS = 64
+
+
+def shared_shapes(params: dict, cfg: tf.TransformerConfig):
+    """``(params, cfg)`` with every position table padded with zero rows to a multiple of
+    :data:`TABLE_ROWS` rows and ``cfg``'s table sizes set to match, so that constructions differing
+    only in their table size (the same code length, ``max_position`` 2^P or 2^P + 2) share one XLA
+    compilation (the weights are traced arguments; ``cfg`` is static). The logits are unchanged:
+    callers validate the IDs against the construction's own table (``_check_table``), so the added
+    rows are never read."""
+    tabs = params.get("pos_emb") or []
+    if not tabs:
+        return params, cfg
+    rows = tuple(-(-int(t.shape[0]) // TABLE_ROWS) * TABLE_ROWS for t in tabs)
+    padded = [t if t.shape[0] == r else jnp.asarray(np.pad(np.asarray(t), ((0, r - t.shape[0]), (0, 0))))
+              for t, r in zip(tabs, rows)]   # padded on the host: no compilation
+    if cfg.n_positions is None and len(set(rows)) == 1:
+        cfg2 = dataclasses.replace(cfg, max_position=rows[0] - 1)
+    else:
+        cfg2 = dataclasses.replace(cfg, max_position=max(rows) - 1, n_positions=rows)
+    return {**params, "pos_emb": padded}, cfg2
+
+
+def _buckets(examples, pad_len, chunk):
+    """[(pad length, chunk, indices)] : each example goes to the smallest pad length >= its length."""
+    Ts = np.array([e.T for e in examples])
+    if pad_len is None:
+        pad_len = int(Ts.max())
+    lens = (int(pad_len),) if np.ndim(pad_len) == 0 else tuple(int(x) for x in pad_len)
+    chunks = (int(chunk),) * len(lens) if np.ndim(chunk) == 0 else tuple(int(x) for x in chunk)
+    if len(chunks) != len(lens) or min(chunks) < 1:
+        raise ValueError(f"chunk must be an int >= 1 or one per pad length {lens}, got {chunk}")
+    if list(lens) != sorted(set(lens)):
+        raise ValueError(f"pad_len lengths must be strictly increasing, got {lens}")
+    if Ts.max() > lens[-1]:
+        raise ValueError(f"an example has {int(Ts.max())} tokens, more than pad_len={lens[-1]}")
+    where = np.searchsorted(np.array(lens), Ts)
+    return [(lens[b], chunks[b], np.nonzero(where == b)[0]) for b in range(len(lens))
+            if (where == b).any()]
+
+
+def run_examples(params: dict, cfg: tf.TransformerConfig, examples: list[ar.Example], *,
+                 greedy: bool | str = False, chunk=1, pad_len=None) -> dict:
+    """Teacher-forced (and optionally greedy) exactness of ``params`` on ``examples`` (the shared
+    evaluation loop of :func:`evaluate` and :func:`numerics.multi_operand.evaluate`; the caller has
+    validated the position IDs). ``pad_len``: None (the longest example), an int, or increasing
+    ints (length buckets: each example is right-padded to the smallest one that holds it; one
+    compilation per bucket); ``chunk``: examples per batch, an int or one per bucket (the last
+    batch of a bucket is filled with copies, so every batch of a bucket has one shape)."""
+    params, cfg = shared_shapes(params, cfg)
+    n = len(examples)
+    exact, errs = np.zeros(n, bool), np.zeros(n, np.int64)
+    gex = np.zeros(n, bool)
+    for T, ch, idx in _buckets(examples, pad_len, chunk):
+        for i in range(0, len(idx), ch):
+            sel = idx[i:i + ch]
+            part = [examples[j] for j in sel]
+            k = len(part)
+            part = part + part[:1] * (ch - k)        # keep one batch shape too
+            tok, pos, mask, ql = make_batch(part, pad_len=T)
+            ok = np.asarray(_token_correct(params, tok, pos, mask, cfg))[:k]
+            exact[sel] = ok.all(axis=1)
+            errs[sel] = (~ok).sum(axis=1)
+            if greedy == "fixed_point":
+                gen = np.asarray(fixed_point_decode(params, tok, pos, ql, cfg)[0])
+            elif greedy:
+                prompt = np.where(np.arange(T)[None] < ql[:, None], tok, 0)
+                gen = np.asarray(tf.greedy_decode(params, prompt, pos, ql, cfg))
+            if greedy:
+                gex[sel] = [bool((gen[r, :e.T] == tok[r, :e.T]).all())
+                            for r, e in enumerate(part[:k])]
+    out = {"exact": exact, "token_errors": errs}
+    if greedy:
+        out["greedy_exact"] = gex
+    return out
+
+
 def evaluate(c: Construction, examples: list[ar.Example], *, greedy: bool | str = False,
-             chunk: int = 1, pad_len: int | None = None) -> dict:
+             chunk=1, pad_len=None) -> dict:
     """Teacher-forced (and optionally greedy) exactness of the construction on ``examples``.
 
     Returns ``{"exact": bool [B] (every response token, EOS included, is the argmax),
-    "token_errors": int [B], "greedy_exact": bool [B] (if ``greedy``)}``. Examples are run
-    ``chunk`` at a time (long sequences: the attention matrix is T x T per head), all right-padded
-    to ``pad_len`` (default: the longest example), so one compilation serves every chunk; causal
-    attention makes right padding harmless. ``greedy=True`` (or ``"decode"``) decodes with
+    "token_errors": int [B], "greedy_exact": bool [B] (if ``greedy``)}``, in the order of
+    ``examples``. Examples are run ``chunk`` at a time (long sequences: the attention matrix is
+    T x T per head), right-padded to ``pad_len`` (default: the longest example), so one compilation
+    serves every chunk; causal attention makes right padding harmless. ``pad_len`` may also be
+    increasing lengths (buckets: each example padded to the smallest that holds it) with ``chunk``
+    one per bucket (see :func:`run_examples`). ``greedy=True`` (or ``"decode"``) decodes with
     :func:`numerics.transformer.greedy_decode`; ``greedy="fixed_point"`` with
     :func:`fixed_point_decode` (the same output, far fewer forwards on long sequences)."""
     _check_table(c, examples)
-    T = pad_len or max(e.T for e in examples)
-    exact, errs, gex = [], [], []
-    for i in range(0, len(examples), chunk):
-        part = examples[i:i + chunk]
-        k = len(part)
-        part = part + part[:1] * (chunk - k)        # keep one batch shape too
-        tok, pos, mask, ql = make_batch(part, pad_len=T)
-        ok = np.asarray(_token_correct(c.params, tok, pos, mask, c.cfg))[:k]
-        exact += list(ok.all(axis=1))
-        errs += list((~ok).sum(axis=1))
-        if greedy == "fixed_point":
-            gen, _ = fixed_point_decode(c.params, tok, pos, ql, c.cfg)
-            gen = np.asarray(gen)
-            gex += [bool((gen[i, :e.T] == tok[i, :e.T]).all()) for i, e in enumerate(part[:k])]
-        elif greedy:
-            gex += list(greedy_correct(c, part, pad_len=T)[:k])
-    out = {"exact": np.array(exact), "token_errors": np.array(errs)}
-    if greedy:
-        out["greedy_exact"] = np.array(gex)
-    return out
+    return run_examples(c.params, c.cfg, examples, greedy=greedy, chunk=chunk, pad_len=pad_len)
 
 
 def greedy_correct(c: Construction, examples: list[ar.Example],
@@ -312,7 +374,8 @@ def greedy_correct(c: Construction, examples: list[ar.Example],
     _check_table(c, examples)
     tok, pos, mask, ql = make_batch(examples, pad_len=pad_len)
     prompt = np.where(np.arange(tok.shape[1])[None] < ql[:, None], tok, 0)
-    gen = np.asarray(tf.greedy_decode(c.params, prompt, pos, ql, c.cfg))
+    params, cfg = shared_shapes(c.params, c.cfg)
+    gen = np.asarray(tf.greedy_decode(params, prompt, pos, ql, cfg))
     return np.array([(gen[i, :e.T] == tok[i, :e.T]).all() for i, e in enumerate(examples)])
 
 

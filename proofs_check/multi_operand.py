@@ -40,6 +40,16 @@ def _case(rng, m, n, *, n_random, all9, random_starts):
     return exs
 
 
+def _bucket(T):
+    """Padded length for sequences of up to T tokens: T rounded up to a multiple of 128."""
+    return -(-T // 128) * 128
+
+
+def _chunk(T):
+    """Examples per batch at padded length T (about 2^20 attention weights per head)."""
+    return max(1, min(8, 2 ** 20 // T ** 2))
+
+
 def _pairs(budget):
     return [(4, 3), (5, 4), (6, 5)] if budget == "fast" else [(4, 3), (5, 4), (6, 5), (7, 6)]
 
@@ -96,17 +106,27 @@ def scratchpad_exact(budget, seed, mutation):
         M = th.hardness_needed(N)
         kw = {"next_thresholds": (0.2, 0.3)} if mutation == "next_threshold_perturbed" else {}
         c = mo.build(P1, P2, M, max_positions=(2 ** P1 + SLACK + 2, 2 ** P2 + SLACK + 2), **kw)
-        ok, n_ex = True, 0
-        for gi, g in enumerate(groups):
-            r = mo.evaluate(c, g, chunk=4 if N < 1500 else 1, greedy=(P1 == 4 and gi < 3),
-                            pad_len=N)
-            ex_ok = r["exact"] & r.get("greedy_exact", r["exact"])
-            ok &= bool(ex_ok.all())
-            n_ex += len(g)
+        # every example of the pair in one teacher-forced pass, right-padded (causal attention:
+        # padding changes no logit) to N rounded up to _bucket, or, once N >= 512, those of at most
+        # N/2 tokens to a shorter bucket (the claim and its twins then share compiled shapes);
+        # greedy decoding (numerics.transformer.greedy_decode) on the first three groups at (4,3),
+        # padded to their own longest example rounded up to a multiple of 32
+        flat = [e for g in groups + [past_m, past_n] for e in g]
+        owner = np.repeat(np.arange(len(groups) + 2), [len(g) for g in groups + [past_m, past_n]])
+        short = [e.T for e in flat if 2 * e.T <= N]
+        pads = (_bucket(N),)
+        if N >= 512 and short:
+            pads = (_bucket(max(short)), _bucket(N))
+        ex_ok = mo.evaluate(c, flat, chunk=tuple(_chunk(t) for t in pads), pad_len=pads)["exact"]
+        if P1 == 4:
+            gsel = np.nonzero(owner < 3)[0]
+            gT = -(-max(flat[i].T for i in gsel) // 32) * 32
+            ex_ok[gsel] &= mo.greedy_correct(c, [flat[i] for i in gsel], pad_len=gT)
+        ok = bool(ex_ok[owner < len(groups)].all())
+        n_ex = int((owner < len(groups)).sum())
         all_ok &= ok
-        ch = 4 if N < 1500 else 1
-        fm = not mo.evaluate(c, past_m, chunk=ch, pad_len=N)["exact"].all()
-        fn = not mo.evaluate(c, past_n, chunk=ch, pad_len=N)["exact"].all()
+        fm = not ex_ok[owner == len(groups)].all()
+        fn = not ex_ok[owner == len(groups) + 1].all()
         past_fail &= fm and fn
         cap_m, cap_n = th.count_capacity(P2), th.length_capacity(P1, 2)
         meas_m = cap_m if (ok and fm) else 0

@@ -57,6 +57,11 @@ def _examples(P, n_list, rng, *, max_position, n_random, adversarial=True, start
     return out
 
 
+def _pad_len(P):
+    """Tokens of an addition with 2^P - 1 digits (the longest any check pads to at code length P)."""
+    return 3 * (2 ** P - 1) + 5
+
+
 def _plan(budget):
     """(P, lengths within capacity, random pairs per length, greedy?) per code length."""
     if budget == "fast":
@@ -88,9 +93,13 @@ def addition_exact(budget, seed, mutation):
     (4.94, 5.98, 6.67): the four adversarial chains 9..9+1, 9..9+9..9, 5..5+4..4, 5..5+4..45 and
     random pairs at several lengths up to the capacity, each at the minimum, maximum and a random
     admissible start ID (repo numbering, table of 2^P + 1 rows), teacher-forced through
-    numerics.transformer.forward; greedy decoding (numerics.transformer.greedy_decode) on all P=5
-    cases, and at ``full`` also on the P=8 cases at 254 digits (greedy on 1000-digit operands costs
-    a full forward per token; teacher-forced exactness implies it, by causality). Required failures, same code: at n = 2^P - 1 (codes wrap onto the
+    numerics.transformer.forward, every set at one P right-padded to one length (causal attention:
+    padding changes no logit); greedy decoding on all P=5 cases, and at ``full`` also on the P=8 cases
+    at 254 digits, computed by numerics.position_coupling.fixed_point_decode (sweeps of the whole
+    sequence until nothing changes: by causality its output is the one of token-by-token greedy
+    decoding, numerics.transformer.greedy_decode, as tests/test_position_coupling.py checks, in
+    fewer forwards; greedy on 1000-digit operands is left out: teacher-forced exactness implies it,
+    by causality). Required failures, same code: at n = 2^P - 1 (codes wrap onto the
     separators' ID) not every example is exact, and with M = 1 not every capacity example is exact.
     Measured (fast, seed 0): every in-capacity example exact; past capacity 0 exact; M = 1: 0 exact.
     Twins: ``capacity_plus_one`` (the in-capacity set extended to 2^P - 1 digits),
@@ -114,28 +123,35 @@ def addition_exact(budget, seed, mutation):
                         n_random=n_random)
         if P == 5:
             exs += [ar.addition(0, 0), ar.addition(9, 9), ar.addition(5, 4, start=20)]
-        res = pc.evaluate(c, exs, chunk=8 if P < 10 else 1)
-        exact = res["exact"]
-        # greedy decoding (transformer.greedy_decode): every P = 5 case; at full also the P = 8
-        # cases at the capacity length (one full forward per generated token)
-        if greedy and (P == 5 or budget == "full"):
-            gsel = [i for i, e in enumerate(exs) if P == 5 or e.meta["n"] == max(ns)]
-            g = pc.evaluate(c, [exs[i] for i in gsel], chunk=8, greedy=True)["greedy_exact"]
+        # the required failures (the same evaluation code): just past capacity, and too small M
+        c_past = pc.build(P, M, max_position=2 ** P + 2, **kw)
+        few = ("9..9+1", "5..5+4..45") if (P >= 10 and budget == "fast") else True
+        past = _examples(P, [cap + 1], rng, max_position=2 ** P + 2, n_random=1, starts="min",
+                         adversarial=few)
+        c_small = pc.build(P, M_SMALL, **kw)
+        small = _examples(P, [cap], rng, max_position=2 ** P, n_random=1, starts="min",
+                          adversarial=few)
+        # one batch shape per P: every set right-padded to the longest sequence at this P (n = 2^P - 1
+        # digits), the constructions' tables padded alike (numerics.position_coupling.shared_shapes)
+        ev = {"chunk": 8 if P < 10 else 1, "pad_len": _pad_len(P)}
+        # greedy decoding: every P = 5 case; at full also the P = 8 cases at the capacity length
+        # (numerics.position_coupling.fixed_point_decode: greedy decoding's output, by causality)
+        if greedy and P == 5:
+            res = pc.evaluate(c, exs, greedy="fixed_point", **ev)
+            exact = res["exact"] & res["greedy_exact"]
+        else:
+            res = pc.evaluate(c, exs, **ev)
+            exact = res["exact"]
+        if greedy and P != 5 and budget == "full":
+            gsel = [i for i, e in enumerate(exs) if e.meta["n"] == max(ns)]
+            g = pc.evaluate(c, [exs[i] for i in gsel], greedy="fixed_point", **ev)["greedy_exact"]
             exact = exact.copy()
             exact[gsel] &= g
             res["greedy_exact"] = g
         lens = np.array([e.meta["n"] for e in exs])
         all_ok &= bool(exact.all())
-        # required failures (the same evaluation code): just past capacity, and too small M
-        c_past = pc.build(P, M, max_position=2 ** P + 2, **kw)
-        few = ("9..9+1", "5..5+4..45") if (P >= 10 and budget == "fast") else True
-        past = _examples(P, [cap + 1], rng, max_position=2 ** P + 2, n_random=1, starts="min",
-                         adversarial=few)
-        past_exact = pc.evaluate(c_past, past, chunk=8 if P < 10 else 1)["exact"]
-        c_small = pc.build(P, M_SMALL, **kw)
-        small = _examples(P, [cap], rng, max_position=2 ** P, n_random=1, starts="min",
-                          adversarial=few)
-        small_exact = pc.evaluate(c_small, small, chunk=8 if P < 10 else 1)["exact"]
+        past_exact = pc.evaluate(c_past, past, **ev)["exact"]
+        small_exact = pc.evaluate(c_small, small, **ev)["exact"]
         past_fail &= not past_exact.all()
         small_fail &= not small_exact.all()
         per_P[str(P)] = {"capacity": cap, "d": th.embedding_dim(P), "M": M, "examples": len(exs),
@@ -189,7 +205,7 @@ def paper_hardness(budget, seed, mutation):
         few = True if P == 5 else ("9..9+1", "5..5+4..45")
         exs = _examples(P, ns, rng, max_position=2 ** P, n_random=n_random, adversarial=few,
                         starts="all" if P == 5 else "min")
-        res = pc.evaluate(pc.build(P, M), exs, chunk=8)
+        res = pc.evaluate(pc.build(P, M), exs, chunk=8, pad_len=_pad_len(P))   # addition_exact's shapes
         ok = bool(res["exact"].all())
         exact_all &= ok
         rows[str(P)] = {"N": N_cap, "M_paper": M, "M_derived": th.hardness_needed(N_cap),

@@ -126,6 +126,30 @@ def test_start_offset_invariance(a, b, s, numbering):
 _BUILT = {}
 
 
+def test_length_buckets_and_padded_tables():
+    """pad_len buckets give the single-length results in input order; constructions differing only
+    in table size get one compiled shape (shared_shapes pads the tables, the logits unchanged)."""
+    c = _BUILT.setdefault("repo", pc.build(6, numbering="repo", max_position=80))
+    weak = pc.build(6, M=2.5, max_position=70)            # the last two fail: the order shows
+    rng = np.random.default_rng(3)
+    exs = [ar.addition(*ar._sample_numbers(rng, np.array([n, n])), start=s)
+           for n, s in ((3, 1), (20, 5), (2, 40), (25, 1), (9, 9))]
+    for con in (c, weak):
+        one = pc.evaluate(con, exs, pad_len=80)
+        two = pc.evaluate(con, exs, pad_len=(40, 80))
+        assert (one["exact"] == two["exact"]).all()
+        assert (one["token_errors"] == two["token_errors"]).all()
+    assert one["exact"].any() and not one["exact"].all()
+    p1, cfg1 = pc.shared_shapes(c.params, c.cfg)
+    p2, cfg2 = pc.shared_shapes(weak.params, weak.cfg)
+    assert cfg1 == cfg2 and cfg1.max_position == 127 and p2["pos_emb"][0].shape[0] == 128
+    assert np.array_equal(np.asarray(p2["pos_emb"][0])[:71], np.asarray(weak.params["pos_emb"][0]))
+    with pytest.raises(ValueError, match="more than pad_len=60"):
+        pc.evaluate(c, exs, pad_len=(40, 60))
+    with pytest.raises(ValueError, match="one per pad length"):
+        pc.evaluate(c, exs, pad_len=(40, 80), chunk=(1, 2, 3))
+
+
 def test_paper_numbering_capacity():
     c = pc.build(5, numbering="paper")
     n = th.capacity(5)
