@@ -43,8 +43,9 @@ from numerics import arithmetic as ar
 from numerics import transformer as tf
 
 __all__ = ["ResidualSpace", "Construction", "binary_code", "position_table", "build", "make_batch",
-           "evaluate", "run_examples", "shared_shapes", "greedy_correct", "add", "fixed_point_decode", "attention_weights", "default_M", "SPACE_NAMES",
-           "nope_best_exact_match", "mult_window_digits"]
+           "evaluate", "run_examples", "shared_shapes", "greedy_correct", "add", "fixed_point_decode",
+           "attention_weights", "default_M", "SPACE_NAMES", "nope_best_exact_match",
+           "mult_window_digits"]
 
 #: residual layout of the addition construction (name, size); POS_1, POS_2 have size P.
 SPACE_NAMES = (("NUM", 1), ("IS_BOS", 1), ("FULL_ONES", 1), ("PRE_SUM", 1), ("PRE_CARRY", 1),
