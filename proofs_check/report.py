@@ -33,6 +33,7 @@ th,td{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top
 th{background:#f4f4f4}td.num{font-family:ui-monospace,monospace;text-align:right;white-space:nowrap}
 table.prov{font-size:.82em;width:auto}table.prov th{white-space:nowrap}
 table.twins{font-size:.82em;width:auto}.scroll{overflow-x:auto;max-width:100%}
+td.val{font-family:ui-monospace,monospace;overflow-wrap:anywhere;min-width:10em;max-width:32em}
 table.summary td.id{min-width:11em}table.summary td:nth-child(2){min-width:12em}
 .ok{color:#0a6b2b;font-weight:600}.finding{color:#6a3d9a;font-weight:600}
 .bad{color:#b00020;font-weight:700}.skipped{color:#666;font-style:italic}
@@ -57,6 +58,13 @@ pre{white-space:pre-wrap;background:#fafafa;border:1px solid #eee;padding:.5em;f
 
 def _esc(x) -> str:
     return html.escape(str(x))
+
+
+def _num_td(x) -> str:
+    """A table cell for a bound/observed/margin value: right-aligned on one line when short, wrapped
+    when it is a long structured value (a dict of exact-check results), so it stays in its card."""
+    text = _num(x)
+    return f"<td class='num'>{text}</td>" if len(text) <= 24 else f"<td class='val'>{text}</td>"
 
 
 def _num(x) -> str:
@@ -281,8 +289,8 @@ def _render_html(results, figs_by_module, fig_files, budget, seed, elapsed, prov
         parts.append(f"<tr><td class='id'><a href='#{_esc(c.id)}' title='arXiv:{_esc(c.paper)}'>{ident}</a></td>"
                      f"<td>{_esc(c.theorem)}</td>"
                      f"<td>{_tag(c.source)}</td><td><code>{_esc(v.kind or '-')}</code></td>"
-                     f"<td class='num'>{_num(v.bound)}</td><td class='num'>{_num(v.observed)}</td>"
-                     f"<td class='num'>{_num(v.margin)}</td><td class='{cls}'>{_esc(text)}</td>"
+                     f"{_num_td(v.bound)}{_num_td(v.observed)}"
+                     f"{_num_td(v.margin)}<td class='{cls}'>{_esc(text)}</td>"
                      f"<td class='num {tw_cls}'>{tw_s}</td><td class='num'>{v.seconds:.1f}</td></tr>")
     parts.append("</table></div>")
 
@@ -326,8 +334,7 @@ def _render_html(results, figs_by_module, fig_files, budget, seed, elapsed, prov
                     tv = t.verdict
                     tt, tc = status_label(t)
                     block.append(f"<tr><td><code>{_esc(t.mutation)}</code></td><td><code>{_esc(tv.kind or '-')}"
-                                 f"</code></td><td class='num'>{_num(tv.bound)}</td><td class='num'>"
-                                 f"{_num(tv.observed)}</td><td class='num'>{_num(tv.margin)}</td>"
+                                 f"</code></td>{_num_td(tv.bound)}{_num_td(tv.observed)}{_num_td(tv.margin)}"
                                  f"<td class='{tc}'>{_esc(tt)}</td></tr>")
                 block.append("</table>")
             for t in [r] + tw:
