@@ -18,6 +18,11 @@ from proofs_check.core import claim, verdict_from
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+# only programs that took at least this long to compile are written to the persistent cache: the
+# many small ones (a random draw of a new shape, an eager op) cost more to serialize than to compile
+_MIN_COMPILE_SECS = 0.5
+
+
 def _enable_jax_compilation_cache():
     """JAX's persistent compilation cache for the test session, in the repository's ignored
     ``.jax_cache/`` folder (``TV_JAX_CACHE`` overrides it; ``TV_JAX_CACHE=off`` disables it): the two
@@ -30,12 +35,12 @@ def _enable_jax_compilation_cache():
         return
     os.makedirs(where, exist_ok=True)
     os.environ["JAX_COMPILATION_CACHE_DIR"] = where
-    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = str(_MIN_COMPILE_SECS)
     os.environ["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
     import jax
 
     jax.config.update("jax_compilation_cache_dir", where)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", _MIN_COMPILE_SECS)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
