@@ -604,13 +604,13 @@ def evaluate(params, cfg: TransformerConfig, recipe: Recipe, digits: int, operan
     (whole response, EOS included), ``digits_only`` (all but the EOS slot) and ``eos`` accuracy.
     Raises ValueError when the problem needs IDs beyond the position tables.
 
-    The sequences are right-padded to the longest rounded up to a multiple of 16, or to
-    ``pad_to`` tokens if that is longer; the model is causal and padding is never a target, so the
-    result does not depend on it, and one padded length for a whole grid means one compiled
+    The sequences are right-padded to the longest of them, or to ``pad_to`` tokens if that is
+    longer, rounded up to a multiple of 16; the model is causal and padding is never a target, so
+    the result does not depend on it, and one padded length for a whole grid means one compiled
     evaluation."""
     ex = [encode(recipe, ops) for ops in eval_problems(recipe, digits, operands, n, seed)]
-    T = max(len(t) for t, _, _ in ex)
-    toks, ids, tgt = _pad_stack(ex, T=max(-(-T // 16) * 16, int(pad_to or 0)))
+    T = max(max(len(t) for t, _, _ in ex), int(pad_to or 0))
+    toks, ids, tgt = _pad_stack(ex, T=-(-T // 16) * 16)
     if ids.shape[1]:
         need = ids.max(axis=(0, 2))
         if np.any(need > np.array(recipe.table_sizes) - 1):
@@ -693,9 +693,8 @@ def run(recipe: Recipe, seed: int, eval_digits, eval_operands=(2,), *, n_eval: i
     # keeps each cell's own padded length, as in training on the pool).
     pad_to = None
     if recipe.positions != "shuffled":
-        longest = max(len(encode(recipe, ops)[0]) for ops in eval_problems(
+        pad_to = max(len(encode(recipe, ops)[0]) for ops in eval_problems(
             recipe, max(eval_digits), max(eval_operands), n_eval, seed + 1000))
-        pad_to = -(-longest // 16) * 16
     for i, nd in enumerate(eval_digits):
         for j, m in enumerate(eval_operands):
             r = evaluate(params, cfg, recipe, nd, m, n=n_eval, seed=seed + 1000, pad_to=pad_to)
