@@ -1,12 +1,15 @@
 """Shared fixtures: a private demo registry of cheap fake claims, for tests of the command line."""
 import os
 
-# Under ``pytest -n N`` each xdist worker runs XLA single-threaded (as the Dask workers of
-# proofs_check.executor do): N workers on N cores, instead of N multi-threaded workers whose
-# intra-op thread pools compete for the same cores. Set before JAX is imported; an XLA_FLAGS of
-# the user's own is left alone.
-if os.environ.get("PYTEST_XDIST_WORKER") and "XLA_FLAGS" not in os.environ:
-    os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+# Under ``pytest -n N`` each xdist worker gets the single-threaded environment of the Dask workers
+# (proofs_check.executor.WORKER_ENV): N workers on N cores, instead of N multi-threaded workers
+# whose thread pools compete for the same cores. Set before JAX is imported; a variable the user
+# set is left alone.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    from proofs_check.executor import WORKER_ENV
+
+    for _k, _v in WORKER_ENV.items():
+        os.environ.setdefault(_k, _v)
 
 import numpy as np
 import pytest
