@@ -47,6 +47,7 @@ import optax
 
 from numerics import arithmetic as fmt
 from numerics.transformer import TransformerConfig, init_params, loss_fn, token_correct
+from .jit import jit
 
 
 
@@ -398,7 +399,7 @@ def _train_step_fn(recipe: Recipe):
     return step
 
 
-@partial(jax.jit, static_argnames=("recipe",))
+@partial(jit, static_argnames=("recipe",))
 def _run_chunk(params, opt_state, keys, P, shuffle, *, recipe: Recipe):
     """``len(keys)`` AdamW steps of ``recipe`` in one ``lax.scan``. One module-level jitted function
     (the recipe static, the pool and the shuffle flag arguments), so every training run of the same
@@ -410,7 +411,7 @@ def _run_chunk(params, opt_state, keys, P, shuffle, *, recipe: Recipe):
     return params, opt_state, losses
 
 
-@partial(jax.jit, static_argnames=("cfg",))
+@partial(jit, static_argnames=("cfg",))
 def _val_loss(params, vt, vi, vm, cfg):
     return loss_fn(params, vt, vi, vm, cfg)
 
@@ -584,7 +585,7 @@ def code_version() -> str:
 
 # ---------------------------------------------------------------- evaluation
 
-@partial(jax.jit, static_argnames=("cfg",))
+@partial(jit, static_argnames=("cfg",))
 def _eval_batch(params, toks, ids, tgt, cfg):
     ok = token_correct(params, toks, ids, tgt, cfg)
     em = jnp.all(ok, axis=1)

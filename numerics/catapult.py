@@ -37,6 +37,7 @@ from jax.flatten_util import ravel_pytree
 
 from . import hessian as _hessian
 from .linalg import sym2_max_eig
+from .jit import jit
 
 __all__ = [
     "METHODS", "CONVENTIONS", "lr_schedule", "momentum_optimizer", "train", "train_batch",
@@ -92,7 +93,7 @@ def momentum_optimizer(schedule, beta, method: str = "heavy_ball", convention: s
     return optax.chain(optax.ema(decay=beta, debias=False), optax.scale_by_learning_rate(schedule))
 
 
-@functools.partial(jax.jit, static_argnames=("loss_fn", "method", "warmup", "steps", "convention",
+@functools.partial(jit, static_argnames=("loss_fn", "method", "warmup", "steps", "convention",
                                              "record_every"))
 def train(loss_fn, w0, data, eta, beta, *, method="heavy_ball", warmup=0, steps=1000, convention="paper",
           record_every=1):
@@ -237,7 +238,7 @@ def sharpness_along(loss_fn, ws, data):
 
 @functools.lru_cache(maxsize=None)
 def _batched_hessian(loss_fn):
-    return jax.jit(jax.vmap(lambda w, data: _hessian.full_hessian(lambda v: loss_fn(v, data), w),
+    return jit(jax.vmap(lambda w, data: _hessian.full_hessian(lambda v: loss_fn(v, data), w),
                             in_axes=(0, None)))
 
 
@@ -265,7 +266,7 @@ def _step_jacobian(method, convention):
 
         return jax.jacfwd(F)(flat0)
 
-    return jax.jit(jac)
+    return jit(jac)
 
 
 # ------------------------------------------------------------------------------------ stage model
@@ -284,7 +285,7 @@ def stage_model_step(x, y, x_prev, y_prev, eta, alpha, b_s, beta):
     return xn, yn
 
 
-@functools.partial(jax.jit, static_argnames=("steps",))
+@functools.partial(jit, static_argnames=("steps",))
 def simulate_stage_model(x0, y0, eta, alpha, b_s, beta, *, steps: int):
     """Iterate :func:`stage_model_step` from ``x_{-1} = x_0 = x0``, ``y_{-1} = y_0 = y0`` inside ``lax.scan``.
     Returns ``(x, y)`` arrays of length ``steps + 1``. vmappable over all numeric arguments."""

@@ -26,6 +26,7 @@ from jax import lax
 
 from .hessian import hvp
 from .linalg import tridiag_max_eig
+from .jit import jit
 
 __all__ = ["LOSSES", "ACTIVATIONS", "loss_fn", "lanczos_top", "top_eigenvalue", "sharpness_hvp", "linear_net_output", "init_linear_net",
            "imbalanced_init", "gd_linear_net", "gd_toy", "gd_neuron", "scalar_gd_orbits",
@@ -173,7 +174,7 @@ def _trajectory(f, ell, theta0, eta, target, steps, sharp_every, record_theta):
     return res
 
 
-@functools.partial(jax.jit, static_argnames=("m", "d", "loss", "steps", "sharp_every", "record_theta"))
+@functools.partial(jit, static_argnames=("m", "d", "loss", "steps", "sharp_every", "record_theta"))
 def _gd_linear(theta0s, etas, x, ys, m, d, loss, steps, sharp_every, record_theta):
     f = lambda th: linear_net_output(th, x, m, d)
     ell = LOSSES[loss]
@@ -217,7 +218,7 @@ def gd_toy(xy0, etas, *, loss: str = "logcosh", steps: int = 200, sharp_every: i
                          sharp_every=sharp_every, record_theta=record_theta)
 
 
-@functools.partial(jax.jit, static_argnames=("act", "steps", "sharp_every"))
+@functools.partial(jit, static_argnames=("act", "steps", "sharp_every"))
 def _gd_neuron(uv0, etas, act, steps, sharp_every):
     sig = ACTIVATIONS[act]
     f = lambda th: th[1] * sig(th[0])
@@ -255,7 +256,7 @@ def _scalar_loss(name):
                      f"{tuple(ACTIVATIONS)}, got {name!r}")
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "n_iter", "n_keep"))
+@functools.partial(jit, static_argnames=("loss", "n_iter", "n_keep"))
 def _orbits(lrs, p0, loss, n_iter, n_keep):
     dl = jax.grad(_scalar_loss(loss))
 

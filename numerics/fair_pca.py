@@ -45,6 +45,7 @@ import numpy as np
 from jax import lax
 
 import numerics  # noqa: F401  (enables float64)
+from .jit import jit
 
 __all__ = [
     "TwoGroupGaussian", "make_synthetic", "orth", "null_it_out", "population_moments",
@@ -84,7 +85,7 @@ def _check_dims(d, k, m):
 
 
 # ------------------------------------------------------------------------------- linear algebra
-@jax.jit
+@jit
 def orth(A):
     """Q factor of the thin QR of ``A`` (d x r, full column rank), R with positive diagonal.
 
@@ -430,16 +431,16 @@ def qr_q(A):
 
 
 # the streaming path (one block at a time, no vmap): LAPACK's QR, which compiles faster
-_phase1_jit = jax.jit(partial(_phase1_update, qr=qr_q))
-_phase2_jit = jax.jit(partial(_phase2_update, qr=qr_q))
+_phase1_jit = jit(partial(_phase1_update, qr=qr_q))
+_phase2_jit = jit(partial(_phase2_update, qr=qr_q))
 
 
-@partial(jax.jit, static_argnames=("d", "r"))
+@partial(jit, static_argnames=("d", "r"))
 def _random_basis(key, d, r):
     return qr_q(jax.random.normal(key, (d, r)))
 
 
-@jax.jit
+@jit
 def _between_phases(mean0, mean1, n0, n1, W):
     """f (unit), the residual norm ||(I - W W^T) f|| and N = QR([f | W])."""
     f = _mean_gap(mean0, mean1, n0, n1)
@@ -454,7 +455,7 @@ def _mean_gap(mean0, mean1, n0, n1):
     return f / (jnp.linalg.norm(f) + 1e-300)
 
 
-@jax.jit
+@jit
 def unfair_basis_qr(f, W):
     """The streaming unfair basis N = QR([f | W]) (official code, ``train``)."""
     return orth(jnp.column_stack([f, W]))
@@ -624,7 +625,7 @@ def _sample_block(arrs, key, b):
 _MODES = {"all": 0, "mean": 1, "vanilla": 2}
 
 
-@partial(jax.jit, static_argnames=("k", "m", "chunk"))
+@partial(jit, static_argnames=("k", "m", "chunk"))
 def _fnpm_runs(arrs, keys, n_chunks1, T1, n_chunks2, T2, mode, k, m, chunk):
     """R runs (``keys``) of FNPM on ``arrs``' mixture. A block of b = n_chunks * chunk samples is
     drawn ``chunk`` rows at a time inside a ``fori_loop`` with a traced trip count, its statistics

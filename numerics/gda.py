@@ -24,6 +24,7 @@ from jax import lax
 
 import numerics  # noqa: F401  (enables float64)
 from .linalg import spectral_radius
+from .jit import jit
 
 __all__ = [
     "GAMMA_DELTA", "make_step", "init_state", "run", "jacobian_at", "random_orthogonal",
@@ -230,7 +231,7 @@ def block_radius(method, alpha, beta, a, b, c, gamma=None, delta=None):
     return jnp.max(jax.vmap(one)(a, b, c))
 
 
-@partial(jax.jit, static_argnames=("eg",))
+@partial(jit, static_argnames=("eg",))
 def _radius_batch(alpha, beta, a, b, c, gamma, delta, eg=False):
     """:func:`block_radius` at each (alpha_i, beta_i) of the vectors ``alpha``, ``beta``: Sim-, Alt-
     and Alex-GDA through traced (gamma, delta), so one compilation per batch length serves every
@@ -285,7 +286,7 @@ def tune_steps(method, a, b, c, gamma=None, delta=None, lo=1e-4, hi=10.0, n_grid
     return best, float(np.exp(ca)), float(np.exp(cb))
 
 
-@partial(jax.jit, static_argnames=("method", "n_steps", "unroll"))
+@partial(jit, static_argnames=("method", "n_steps", "unroll"))
 def diag_hitting(method, alpha, beta, gamma, delta, a, b, c, x0, y0, eps, n_steps,
                  div=1e6, unroll=16):
     """Run ``n_steps`` iterations on decoupled blocks (vectors a, b, c; padded coordinates have
@@ -308,7 +309,7 @@ def diag_hitting(method, alpha, beta, gamma, delta, a, b, c, x0, y0, eps, n_step
     return hit, blow, dhit
 
 
-@partial(jax.jit, static_argnames=("method", "n_steps", "gamma", "delta", "batch_size"))
+@partial(jit, static_argnames=("method", "n_steps", "gamma", "delta", "batch_size"))
 def sweep_hitting(method, alpha, beta, a, b, c, x0, y0, eps, n_steps, gamma=2.0, delta=1.0,
                   batch_size=100):
     """:func:`diag_hitting` over many instances with one (gamma, delta) shared by all rows (static
@@ -361,7 +362,7 @@ def _hitting_rows(alpha, beta, gamma, delta, a, b, c, x0, y0, eps, n_steps, div,
     return hit, blow, dhit, k
 
 
-@partial(jax.jit, static_argnames=("n_steps", "chunk", "batch_size", "eg"))
+@partial(jit, static_argnames=("n_steps", "chunk", "batch_size", "eg"))
 def hitting_early(alpha, beta, gamma, delta, a, b, c, x0, y0, eps, n_steps, div=1e6, chunk=16,
                   batch_size=256, eg=False):
     """First hitting times of ||x_k||^2 + ||y_k||^2 < eps for many rows at once, stopping as soon
@@ -582,7 +583,7 @@ def official_eg_tuning(seeds, mu_x, mu_y, mu_xy, L_x, L_y, L_xy, d_x, d_y, eps, 
     return out
 
 
-@jax.jit
+@jit
 def _alex_radius_batch(la, lb, g, d, a, b, c):
     """:func:`block_radius` of Alex-GDA at (exp(la_i), exp(lb_i), g_i, d_i); module-level, so every
     call of :func:`tune_alex` with the same batch length reuses one compilation."""

@@ -24,6 +24,7 @@ import numpy as np
 import scipy.linalg
 from jax import lax
 from scipy.sparse.linalg import LinearOperator, eigsh
+from .jit import jit
 
 __all__ = ["hvp", "full_hessian", "top_eigenvalues", "sharpness", "hvp_block", "orthonormalize",
            "jacobi_eigh", "subspace_iteration", "principal_angles"]
@@ -50,7 +51,7 @@ def top_eigenvalues(loss, theta, k: int = 1, *, tol: float = 1e-10, seed: int = 
     p = theta.shape[0]
     if not 1 <= k < p:
         raise ValueError(f"k must satisfy 1 <= k < number of parameters ({p}), got {k}")
-    mv = jax.jit(lambda v: hvp(loss, theta, v))
+    mv = jit(lambda v: hvp(loss, theta, v))
     op = LinearOperator((p, p), matvec=lambda v: np.asarray(mv(jnp.asarray(v, dtype=theta.dtype))),
                         dtype=np.float64)
     v0 = np.random.default_rng(seed).standard_normal(p)

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from .jit import jit
 
 __all__ = ["tridiag_max_eig", "sym2_max_eig", "spectral_radius"]
 
@@ -54,7 +55,7 @@ def _bisect_max_eig(alpha, b2, lo, hi, iters):
     return 0.5 * (lo + hi)
 
 
-_bisect_max_eig_jit = jax.jit(_bisect_max_eig, static_argnames=("iters",))
+_bisect_max_eig_jit = jit(_bisect_max_eig, static_argnames=("iters",))
 
 
 def tridiag_max_eig(alpha, beta, iters: int = 200):

@@ -47,6 +47,7 @@ import optax
 from jax import lax
 
 from .hessian import hvp
+from .jit import jit
 
 __all__ = ["SETTINGS", "COVARIATES", "OPTIMIZERS", "D", "prng_key", "num_params", "matrices", "sample_prompts",
            "predict", "loss", "init_params", "train", "monte_carlo_loss", "gradient_noise_norms",
@@ -241,7 +242,7 @@ def _optimizers(lr, clip):
             optax.adam(lr, b1=0.9, b2=0.9, eps=1e-8))
 
 
-@functools.partial(jax.jit, static_argnames=("gamma_rows", "L", "steps", "batch", "n_max",
+@functools.partial(jit, static_argnames=("gamma_rows", "L", "steps", "batch", "n_max",
                                              "record_every", "clip", "n_fixed"))
 def _train(keys, lrs, adam, n_act, heavy, masks, offsets, fixed_key, gamma_rows, L, steps, batch, n_max,
            record_every, clip, n_fixed):
@@ -344,7 +345,7 @@ def train(runs, *, L: int = 3, steps: int = 500, batch: int = 1000, record_every
     return out
 
 
-@functools.partial(jax.jit, static_argnames=("L", "sparse", "n", "covariates", "chunk", "n_chunks"))
+@functools.partial(jit, static_argnames=("L", "sparse", "n", "covariates", "chunk", "n_chunks"))
 def _mc(theta, key, sigma_sqrt, L, sparse, n, covariates, chunk, n_chunks):
     def one(i):
         Z, y = sample_prompts(jax.random.fold_in(key, i), chunk, n, D, covariates, sigma_sqrt)
@@ -368,7 +369,7 @@ def monte_carlo_loss(theta, *, n: int, L: int = 1, sparse: bool = True, prompts:
     return float(m1), float(np.sqrt(max(m2 - m1 * m1, 0.0) / prompts))
 
 
-@functools.partial(jax.jit, static_argnames=("settings", "L", "sparse", "batch", "draws", "ref_batch"))
+@functools.partial(jit, static_argnames=("settings", "L", "sparse", "batch", "draws", "ref_batch"))
 def _noise(theta, key, settings, L, sparse, batch, draws, ref_batch):
     g = jax.grad(loss)
     kr, kd = jax.random.split(key)
@@ -425,7 +426,7 @@ def directional_smoothness(theta, u, Z, y, L: int, sparse: bool = False):
     return v @ hvp(lambda th: loss(th, Z, y, L, sparse), theta, v)
 
 
-@functools.partial(jax.jit, static_argnames=("L", "n_max", "gamma_rows", "prompts"))
+@functools.partial(jit, static_argnames=("L", "n_max", "gamma_rows", "prompts"))
 def _curvature(thetas, updates, n_act, heavy, key, free, L, n_max, gamma_rows, prompts):
     R = thetas.shape[0]
     Z, y = _sample_runs(jnp.stack([key] * R), gamma_rows, heavy, n_act, prompts, n_max)

@@ -56,6 +56,7 @@ import optax
 
 import numerics  # noqa: F401  (enables float64)
 from numerics.sam import sam_grad, tree_normalized_ascent
+from .jit import jit
 
 __all__ = [
     "Variant", "VARIANTS", "Protocol", "PROTOCOLS", "load_digits_split", "init_params", "reset_head",
@@ -273,7 +274,7 @@ def _one_run(key, order, label, lr, wd, rho, reset_every, ln, cr, Xtr, ytr, Xte,
     return acc, dh, db
 
 
-@functools.partial(jax.jit, static_argnames=("proto",))
+@functools.partial(jit, static_argnames=("proto",))
 def _run_batch(keys, orders, label, lr, wd, rho, reset_every, ln, cr, Xtr, ytr, Xte, yte, proto):
     f = functools.partial(_one_run, Xtr=Xtr, ytr=ytr, Xte=Xte, yte=yte, proto=proto)
     return jax.vmap(f)(keys, orders, label, lr, wd, rho, reset_every, ln, cr)
@@ -467,7 +468,7 @@ def dqn_cartpole(seeds, cfgs, cfg_base: DQNConfig = DQN_CONFIGS["full"]) -> dict
             "n_resets": np.asarray(nres).reshape(shape)}
 
 
-@functools.partial(jax.jit, static_argnames=("c", "env", "env_params"))
+@functools.partial(jit, static_argnames=("c", "env", "env_params"))
 def _dqn_batch(keys, rho, rst, c, env, env_params):
     return jax.vmap(lambda k, r, e: _dqn_run(k, r, e, c, env, env_params))(keys, rho, rst)
 

@@ -41,6 +41,7 @@ import numpy as np
 
 from numerics import arithmetic as ar
 from numerics import transformer as tf
+from .jit import jit
 
 __all__ = ["ResidualSpace", "Construction", "binary_code", "position_table", "build", "make_batch",
            "evaluate", "run_examples", "shared_shapes", "greedy_correct", "add", "fixed_point_decode",
@@ -261,7 +262,7 @@ def make_batch(examples: list[ar.Example], pad_len: int | None = None):
     return tok, pos, mask, np.array([e.query_len for e in examples])
 
 
-@partial(jax.jit, static_argnames=("cfg",))
+@partial(jit, static_argnames=("cfg",))
 def _token_correct(params, tok, pos, mask, cfg):
     return tf.token_correct(params, tok, pos, mask, cfg)
 
@@ -402,7 +403,7 @@ def add(a, b, P: int = 10, M: float | None = None, *, numbering: str = "repo",
     return ar.read_reversed_number(resp[:resp.index(ar.EOS)])
 
 
-@partial(jax.jit, static_argnames=("cfg",))
+@partial(jit, static_argnames=("cfg",))
 def _fixed_point(params, tok, pos, prompt_len, cfg):
     T = tok.shape[1]
     resp = jnp.arange(T)[None, :] >= prompt_len[:, None]
@@ -439,7 +440,7 @@ def attention_weights(c: Construction, example: ar.Example):
     return np.asarray(inter["attn"][0][0])
 
 
-@partial(jax.jit, static_argnames=("cfg",))
+@partial(jit, static_argnames=("cfg",))
 def _forward_inter(params, tok, pos, cfg):
     return tf.forward(params, tok, pos, cfg, return_intermediates=True)
 

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import numerics  # noqa: F401  (enables float64)
+from .jit import jit
 
 __all__ = [
     "normalized_ascent", "unnormalized_ascent", "no_ascent", "ASCENTS", "make_step", "run",
@@ -110,7 +111,7 @@ def _ascent(name):
         raise ValueError(f"method must be one of {sorted(ASCENTS)}, got {name!r}") from None
 
 
-@functools.partial(jax.jit, static_argnames=("grad", "T", "method"))
+@functools.partial(jit, static_argnames=("grad", "T", "method"))
 def run(grad, params, x0, eta, rho, T: int, method: str = "sam"):
     """Iterates x_0..x_T of ``method`` ("sam", "usam" or "gd") on one instance; shape (T+1, d).
 
@@ -131,7 +132,7 @@ def run_batch(grad, params, x0, eta, rho, T: int, method: str = "sam"):
     return jax.vmap(lambda p, x, e, r: run(grad, p, x, e, r, T, method))(params, x0, eta, rho)
 
 
-@functools.partial(jax.jit, static_argnames=("f", "grad", "T", "method"))
+@functools.partial(jit, static_argnames=("f", "grad", "T", "method"))
 def trajectory_stats(f, grad, params, x0, eta, rho, T: int, method: str = "sam"):
     """``(f(x_t), ||grad f(x_t)||^2)`` for t = 0..T on one instance (two arrays of shape (T+1,)).
 
@@ -149,7 +150,7 @@ def skewed_noise(key, shape, p, s1, s2):
     return jnp.where(u < p, s1, -s2)
 
 
-@functools.partial(jax.jit, static_argnames=("T", "tail", "n_chains", "mode"))
+@functools.partial(jit, static_argnames=("T", "tail", "n_chains", "mode"))
 def stochastic_sam_tail_mean(key, lam, rho, eta, p, s1, s2, T: int, tail: int, n_chains: int,
                              mode: str = "n", x0=0.0):
     """Stochastic SAM on f(x) = (lam/2) x^2 with stochastic gradients lam*x + xi, xi from
@@ -313,7 +314,7 @@ unused, pass 0.0."""
 
 
 # ------------------------------------------------------------------- stochastic SAM: one step, chains
-@functools.partial(jax.jit, static_argnames=("f", "grad"))
+@functools.partial(jit, static_argnames=("f", "grad"))
 def stochastic_step_values(f, grad, params, x, eta, rho, xi_a, xi_d):
     """f(x+) of one stochastic SAM step for each pair (xi_a[k], xi_d[k]) of gradient-noise draws
     (Si & Yun's stochastic SAM, docs/papers/sam.md#algorithms) with additive noise:

@@ -38,6 +38,7 @@ import optax
 from jax import lax
 
 from .hessian import hvp_block, orthonormalize, subspace_iteration
+from .jit import jit
 
 __all__ = ["Setting", "Trainer", "eigensolver_check", "planted_recovery", "digits", "init_mlp", "mlp", "mse", "n_params", "random_baseline", "chi",
            "plateau_step", "train", "top_subspace", "switch_experiment", "eos_experiment",
@@ -215,7 +216,7 @@ def top_subspace(theta, setting: Setting = Setting(), *, data_seed: int = 0, ite
     return _top(jnp.asarray(theta), V0, X, Y, setting, setting.init_iters if iters is None else iters)
 
 
-@functools.partial(jax.jit, static_argnames=("setting", "iters"))
+@functools.partial(jit, static_argnames=("setting", "iters"))
 def _top(theta, V0, X, Y, setting, iters):
     L = _loss(setting, X, Y)
     return subspace_iteration(lambda V: hvp_block(L, theta, V), V0, iters)
@@ -225,7 +226,7 @@ def _optimizers(lr):
     return tuple(_optimizer(name, lr) for name in OPTIMIZERS)
 
 
-@functools.partial(jax.jit, static_argnames=("setting", "n_chunks"))
+@functools.partial(jit, static_argnames=("setting", "n_chunks"))
 def _run_chunks(theta0, V0, ost0, key, t0, coef, lr, opt_w, full_batch, X, Y, setting, n_chunks):
     """``n_chunks`` chunks of ``setting.refresh`` steps: refresh P_k, then the steps with P_k fixed.
 
@@ -322,7 +323,7 @@ class Trainer:
         return out
 
 
-_mse_jit = jax.jit(mse, static_argnames=("setting",))
+_mse_jit = jit(mse, static_argnames=("setting",))
 
 
 def train(theta0, V0, *, setting: Setting = Setting(), steps: int, lr: float, mode: str = "sgd",
@@ -355,12 +356,12 @@ def train(theta0, V0, *, setting: Setting = Setting(), steps: int, lr: float, mo
 # ------------------------------------------------------------------------------------ experiments
 
 
-@functools.partial(jax.jit, static_argnames=("setting",))
+@functools.partial(jit, static_argnames=("setting",))
 def _hvp_at(theta, v, X, Y, setting):
     return hvp_block(_loss(setting, X, Y), theta, v[:, None])[:, 0]
 
 
-@functools.partial(jax.jit, static_argnames=("setting",))
+@functools.partial(jit, static_argnames=("setting",))
 def _dense_hessian(theta, X, Y, setting):
     return jax.hessian(_loss(setting, X, Y))(theta)
 
@@ -394,7 +395,7 @@ def eigensolver_check(theta, V, setting: Setting = Setting(), *, data_seed: int 
     return out
 
 
-@functools.partial(jax.jit, static_argnames=("iters",))
+@functools.partial(jit, static_argnames=("iters",))
 def _dense_iter(A, V0, iters):
     return subspace_iteration(lambda W: A @ W, V0, iters)
 
@@ -594,7 +595,7 @@ def toy_loss(theta, xi=0.0, *, lam_big: float = 1.0, lam_small: float = 0.01, c:
     return 0.5 * lam_small * a * a + 0.5 * lam_big * b * b + c * xi * a * b
 
 
-@functools.partial(jax.jit, static_argnames=("steps", "stochastic"))
+@functools.partial(jit, static_argnames=("steps", "stochastic"))
 def _toy(theta0, key, coef, eta, lam_big, lam_small, c, steps, stochastic):
     def step(th, t):
         xi = jnp.where(jax.random.bernoulli(jax.random.fold_in(key, t)), 1.0, -1.0) if stochastic else 0.0

@@ -30,7 +30,7 @@ Stable API (additive changes only)
                        are overwritten; position IDs of the generated slots come from ``pos_ids``,
                        which a coupled format knows in advance).
 ``param_count(params) -> int``.
-``forward_jit``        ``jax.jit(forward)`` with ``cfg`` and ``return_intermediates`` static.
+``forward_jit``        ``jit(forward)`` with ``cfg`` and ``return_intermediates`` static.
 
 Conventions
 -----------
@@ -76,6 +76,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import numerics  # noqa: F401  (enables float64)
+from .jit import jit
 
 __all__ = ["TransformerConfig", "init_params", "forward", "forward_jit", "loss_fn", "token_correct",
            "exact_match", "greedy_decode", "param_count"]
@@ -320,7 +321,7 @@ def forward(params, tokens, pos_ids, cfg: TransformerConfig, *, pos_vectors=None
     return logits
 
 
-forward_jit = jax.jit(forward, static_argnames=("cfg", "return_intermediates"))
+forward_jit = jit(forward, static_argnames=("cfg", "return_intermediates"))
 
 
 def loss_fn(params, tokens, pos_ids, target_mask, cfg: TransformerConfig):
@@ -349,7 +350,7 @@ def exact_match(params, tokens, pos_ids, target_mask, cfg: TransformerConfig):
     return jnp.all(token_correct(params, tokens, pos_ids, target_mask, cfg), axis=1)
 
 
-@partial(jax.jit, static_argnames=("cfg",))
+@partial(jit, static_argnames=("cfg",))
 def _greedy(params, tokens, pos_ids, prompt_len, cfg):
     B, T = tokens.shape
     prompt_len = jnp.broadcast_to(jnp.asarray(prompt_len), (B,))

@@ -115,6 +115,8 @@ def library_versions() -> dict[str, str | None]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = None
+    # the LLVM optimisation level override of numerics.jit (rounding-level differences)
+    out["TV_XLA_OPT_LEVEL"] = os.environ.get("TV_XLA_OPT_LEVEL", "").strip() or None
     return out
 
 

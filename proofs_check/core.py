@@ -267,9 +267,17 @@ def lazy(name: str) -> types.ModuleType:
     return _LazyModule(name, first)
 
 
+def jit_now(fn, **jit_kwargs):
+    """:func:`numerics.jit.jit` ``(fn, **jit_kwargs)``, importing JAX only when called (inside a
+    check function)."""
+    from numerics.jit import jit
+    return jit(fn, **jit_kwargs)
+
+
 def deferred_jit(fn=None, **jit_kwargs):
-    """``jax.jit(fn, **jit_kwargs)``, built on the first call instead of at import (a claim
-    module's top level must not import JAX). Usable as ``@deferred_jit(static_argnames=...)``."""
+    """:func:`numerics.jit.jit` ``(fn, **jit_kwargs)`` (``jax.jit`` with the toolkit's compiler
+    options), built on the first call instead of at import (a claim module's top level must not
+    import JAX). Usable as ``@deferred_jit(static_argnames=...)``."""
     if fn is None:
         return lambda f: deferred_jit(f, **jit_kwargs)
     compiled = None
@@ -278,8 +286,8 @@ def deferred_jit(fn=None, **jit_kwargs):
     def call(*args, **kwargs):
         nonlocal compiled
         if compiled is None:
-            import jax
-            compiled = jax.jit(fn, **jit_kwargs)
+            from numerics.jit import jit
+            compiled = jit(fn, **jit_kwargs)
         return compiled(*args, **kwargs)
 
     return call

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from proofs_check.core import all_of, claim, deferred_jit, lazy, verdict_from
+from proofs_check.core import jit_now as _jit
 
 jax, jnp = lazy("jax"), lazy("jax.numpy")
 ng, tg, sdp = lazy("numerics.gda"), lazy("theory.gda"), lazy("proofs_check.sdp")
@@ -159,7 +160,7 @@ def alex_rule(budget, seed, mutation):
     q0 = 1e-4
     s = math.sqrt(q0)
     a0 = jnp.zeros(1)
-    radius = jax.jit(jax.vmap(lambda g, d: ng.block_radius("alex", s, s, a0, a0 + 1.0, a0, g, d)))
+    radius = _jit(jax.vmap(lambda g, d: ng.block_radius("alex", s, s, a0, a0 + 1.0, a0, g, d)))
     R = np.asarray(radius(jnp.asarray(G.ravel()), jnp.asarray(D.ravel()))).reshape(G.shape)
     keep = np.abs(G + D - 2.0) > 1e-6
     mism = int(np.sum(((R < 1.0) != (G + D > thr)) & keep))

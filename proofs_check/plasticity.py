@@ -22,6 +22,7 @@ import functools
 import numpy as np
 
 from .core import claim, verdict_from
+from .core import jit_now as _jit
 
 PAPER = "2306.10711"
 GRID = ("base", "sam", "reset", "sam_reset", "plastic")
@@ -223,7 +224,7 @@ def _trained_mlp(seed):
     Xtr, ytr, _, _ = npl.load_digits_split()
     x, y = jnp.asarray(Xtr[:256]), jnp.asarray(ytr[:256])
     gradf = jax.grad(lambda p_: npl._loss(p_, x, y, False, False))
-    return jax.jit(lambda p0: jax.lax.fori_loop(
+    return _jit(lambda p0: jax.lax.fori_loop(
         0, 50, lambda _, q: jax.tree_util.tree_map(lambda w, g_: w - 0.1 * g_, q, gradf(q)), p0))(
         npl.init_params(jax.random.PRNGKey(seed)))
 
@@ -309,14 +310,14 @@ def sam_perturbation(budget, seed, mutation):
         return jnp.sqrt(sum(jnp.sum(v ** 2) for v in jax.tree_util.tree_leaves(t)))
 
     rhos = (0.05, 0.1, 1.0)
-    norms = jax.jit(jax.vmap(lambda r: gnorm(perturb(p, r, loss)[1])))(jnp.asarray(rhos))
+    norms = _jit(jax.vmap(lambda r: gnorm(perturb(p, r, loss)[1])))(jnp.asarray(rhos))
     norm_err = [float(abs(n_ - r) / r) for n_, r in zip(np.asarray(norms), rhos)]
     rng = np.random.default_rng([seed, 3])
     M = rng.standard_normal((6, 6))
     A = M @ M.T + 0.1 * np.eye(6)
     w = rng.standard_normal(6)
     qloss = lambda q: 0.5 * jnp.concatenate([q["a"], q["b"]]) @ (A @ jnp.concatenate([q["a"], q["b"]]))  # noqa: E731
-    gs, _ = jax.jit(lambda q: perturb(q, 0.3, qloss))({"a": jnp.asarray(w[:2]), "b": jnp.asarray(w[2:])})
+    gs, _ = _jit(lambda q: perturb(q, 0.3, qloss))({"a": jnp.asarray(w[:2]), "b": jnp.asarray(w[2:])})
     g_num = np.concatenate([np.asarray(gs["a"]), np.asarray(gs["b"])])
     g_th = tp.sam_quadratic_gradient(A, w, 0.3)
     quad_err = float(np.linalg.norm(g_num - g_th) / np.linalg.norm(g_th))
@@ -352,7 +353,7 @@ def crelu_no_dead(budget, seed, mutation):
     dead = max(float(g[s][name]["dead_head"].max()) for s in ("input", "label"))
     _, _, Xte, _ = npl.load_digits_split()
     pr = npl.PROTOCOLS[budget]
-    a = jax.jit(lambda k: npl.forward(npl.init_params(k, pr.d_hidden, pr.d_head), jnp.asarray(Xte),
+    a = _jit(lambda k: npl.forward(npl.init_params(k, pr.d_hidden, pr.d_head), jnp.asarray(Xte),
                                       False, name == "plastic")[1][2])(jax.random.PRNGKey(seed))
     frac = np.mean(np.asarray(a) > 0, axis=1)
     dev = float(np.max(np.abs(frac - 0.5)))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core import all_of, claim, lazy, verdict_from
+from .core import jit_now as _jit
 
 ar, pc = lazy("numerics.arithmetic"), lazy("numerics.position_coupling")
 tf, th = lazy("numerics.transformer"), lazy("theory.position_coupling")
@@ -350,7 +351,7 @@ def nope_permutation(budget, seed, mutation):
     for i, (ex, other) in enumerate(zip(rows, others)):
         toks[i, :ex.T], toks[len(rows) + i, :ex.T] = ex.ids, ar.encode(other)
         pos[i, :, :ex.T] = pos[len(rows) + i, :, :ex.T] = ar.position_ids(ex, "absolute_random")
-    fwd = jax.jit(tf.forward, static_argnames=("cfg",))
+    fwd = _jit(tf.forward, static_argnames=("cfg",))
     worst, same_next = 0.0, True
     for k in range(n_models):
         params = tf.init_params(jax.random.PRNGKey(seed * 1000 + k), cfg, init_scale=1.0)

@@ -102,5 +102,6 @@ def test_checkpoint_resume_gives_the_uninterrupted_result(tmp_path):
 
 def test_selection_returns_the_best_validation_checkpoint():
     p, cfg, h = train(TINY, 1, chunk=10)
+    assert h["steps_done"] == TINY.steps and np.isfinite(h["loss"]).all()
     assert list(h["val_steps"]) == [10, 20, 30, 40]
     assert h["selected_step"] == h["val_steps"][int(np.argmin(h["val_loss"]))]

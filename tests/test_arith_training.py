@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from numerics import arithmetic as fmt
 from numerics.arith_train import Recipe, _shift_ids, _shuffle_ids, encode, evaluate, make_pool, \
-    model_config, sample_operands, train
+    model_config, sample_operands
+from numerics.transformer import init_params
 from proofs_check import claims_for
 from proofs_check.testing import claim_tests
 
@@ -86,10 +87,12 @@ def test_recipe_validation_and_eval_beyond_tables():
                 dict(train_operands=(1, 3)), dict(steps=0)):
         with pytest.raises(ValueError):
             Recipe(**bad)
+    # (training itself is exercised by tests/test_arith_recipe.py and the claims; the refusal below
+    # needs only a model of the recipe's shapes, so it takes untrained weights)
     r = Recipe(train_digits=(1, 2), max_position=6, d_model=8, n_heads=1, steps=1, batch=2,
                pool_size=10)
-    params, cfg, hist = train(r, 0)
-    assert hist["steps_done"] == 1 and np.isfinite(hist["loss"]).all()
+    cfg = model_config(r)
+    params = init_params(jax.random.PRNGKey(0), cfg)
     with pytest.raises(ValueError, match="beyond the tables"):
         evaluate(params, cfg, r, digits=9, n=4)
     assert model_config(Recipe(task="multi_operand")).n_positions == (41, 21)
