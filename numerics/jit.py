@@ -44,11 +44,40 @@ OPT_LEVEL: int | None = _level_from_env()
 COMPILER_OPTIONS: dict = {} if OPT_LEVEL is None else {"xla_backend_optimization_level": OPT_LEVEL}
 
 
+def _outside_any_trace() -> bool:
+    try:
+        from jax._src.core import trace_state_clean
+    except ImportError:  # pragma: no cover - a JAX without it: options at every call site
+        return True
+    return trace_state_clean()
+
+
+class _Jitted:
+    """A jitted function whose top-level calls compile with :data:`COMPILER_OPTIONS`. A call from
+    inside another trace (a jitted caller, ``vmap``, ``grad``) goes to the plain ``jax.jit`` of the
+    same function: it is inlined into the caller's program, which carries the options itself, and
+    JAX accepts ``compiler_options`` only on a top-level jit. Attributes (``lower``, ...) are those
+    of the top-level one."""
+
+    def __init__(self, fun, kwargs):
+        self._plain = jax.jit(fun, **kwargs)
+        self._top = jax.jit(fun, **kwargs, compiler_options=dict(COMPILER_OPTIONS))
+        functools.update_wrapper(self, fun)
+
+    def __call__(self, *args, **kwargs):
+        if _outside_any_trace():
+            return self._top(*args, **kwargs)
+        return self._plain(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._top, name)
+
+
 def jit(fun=None, **kwargs):
-    """``jax.jit(fun, compiler_options=COMPILER_OPTIONS, **kwargs)``; usable as ``@jit``,
-    ``@jit(static_argnames=...)`` or ``functools.partial(jit, static_argnames=...)``."""
+    """``jax.jit(fun, **kwargs)`` compiled with :data:`COMPILER_OPTIONS` when called at top level;
+    usable as ``@jit``, ``@jit(static_argnames=...)`` or ``functools.partial(jit, ...)``."""
     if fun is None:
         return functools.partial(jit, **kwargs)
-    if COMPILER_OPTIONS and "compiler_options" not in kwargs:
-        kwargs["compiler_options"] = dict(COMPILER_OPTIONS)
-    return jax.jit(fun, **kwargs)
+    if not COMPILER_OPTIONS or "compiler_options" in kwargs:
+        return jax.jit(fun, **kwargs)
+    return _Jitted(fun, kwargs)

@@ -15,6 +15,18 @@ def test_jit_forms_and_result():
                                    else {"xla_backend_optimization_level": nj.OPT_LEVEL})
 
 
+def test_nested_calls_inline_into_the_caller():
+    """A toolkit-jitted function called inside another jit, vmap or grad (JAX takes compiler
+    options only at top level) gives the same values as at top level."""
+    inner = nj.jit(lambda x: jnp.sin(x) * x)
+    outer = nj.jit(lambda x: inner(x) + 1.0)
+    x = jnp.linspace(0.0, 1.0, 5)
+    np.testing.assert_allclose(np.asarray(outer(x)), np.asarray(inner(x)) + 1.0, rtol=1e-15)
+    np.testing.assert_allclose(np.asarray(jax.vmap(inner)(x)), np.asarray(inner(x)), rtol=1e-15)
+    assert float(jax.grad(lambda t: inner(t))(0.5)) == pytest.approx(np.sin(0.5) + 0.5 * np.cos(0.5))
+    assert inner.lower(x).compile() is not None
+
+
 def test_level_from_env(monkeypatch):
     for raw, want in (("", 1), ("default", None), ("2", 2), (" 0 ", 0)):
         monkeypatch.setenv("TV_XLA_OPT_LEVEL", raw)
