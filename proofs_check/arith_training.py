@@ -196,9 +196,11 @@ def in_distribution_addition(budget, seed, mutation, shard_results=None):
     fast: FAST_ADD (train 1-4 digits, d=64, 2 heads, 1500 steps of batch 64) must reach an
     in-distribution exact match >= 0.99: the mean over the training lengths 1-4 of the exact match
     on 500 fresh problems per length (EOS included); lengths 5 and 6 are evaluated for the figure
-    only. Measured on the shared 2-core machine (EM at lengths 1..4): seed 0 [0.988, 1, 1, 1],
-    seed 1 [0.992, 1, 1, 1], seed 2 [1, 1, 1, 1]; ~30 s of training. (The stricter min over
-    lengths would miss 0.99 on seeds 0 and 1: the rare errors sit on 1-digit problems.)
+    only. Measured (one core each, LLVM level 1 of ``numerics.jit``; EM at lengths 1..4): seed 0
+    [1, 1, 1, 1], seed 1 [0.992, 1, 1, 1], seed 2 [1, 1, 1, 1] (under XLA's default level seed 0
+    was [0.988, 1, 1, 1]); ~15 s of training. Twins: ``shuffled_positions`` 0.244 / 0.205 / 0.229,
+    ``nope`` 0.169 / 0.235 / 0.244 (seeds 0/1/2). (The stricter min over lengths would miss 0.99
+    on seed 1: the rare errors sit on 1-digit problems.)
     full: FULL_ADD on seeds 0, 1, 2 (the runs of ``position_coupling.length_generalization``):
     the median over seeds of that mean must be >= 0.99 (measured: 1.000).
 
@@ -330,9 +332,10 @@ def in_distribution_multi_operand(budget, seed, mutation, shard_results=None):
 
     fast: FAST_MO (1-3 digits x 2-3 operands, d=64, 4 heads, 700 steps of batch 64) must reach
     min exact match >= 0.95 over the training grid (200 problems per cell, the whole scratchpad
-    and EOS); one digit and one operand more are evaluated for the figure only. Measured (seed 0,
-    shared machine): 1.0 on every training cell; twins 0.185 (no scratchpad) and 0.0 (shuffled
-    IDs); ~40 s of training under load. full: FULL_MO on seeds 0, 1, 2 (the runs of
+    and EOS); one digit and one operand more are evaluated for the figure only. Measured (seeds
+    0/1/2, one core each, LLVM level 1 of ``numerics.jit``): 1.0 on every training cell for each
+    seed; twins 0.155 / 0.0 / 0.265 (no scratchpad) and 0.0 / 0.0 / 0.0 (shuffled IDs); ~15 s of
+    training. full: FULL_MO on seeds 0, 1, 2 (the runs of
     ``multi_operand.length_generalization``), the median grid's minimum over the training cells
     (measured: 1.000).
 
