@@ -28,7 +28,9 @@ EVAL_DIGITS = (5, 10, 12, 15, 18, 20, 25, 30)
 VARIANTS = {
     "base": {},
     "small": dict(d_model=128, d_head=32, d_ff=512),
-    "mlp": dict(ffn="mlp", norm_position="pre", tie_embeddings=False, readout_bias=True),
+    "mlp": dict(ffn="mlp", norm_position="pre"),
+    "tied": dict(tie_embeddings=True, readout_bias=False),
+    "small_tied": dict(d_model=128, d_head=32, d_ff=512, tie_embeddings=True, readout_bias=False),
     "lr1e-3": dict(lr=1e-3),
     "lr1e-4": dict(lr=1e-4),
     "maxpos40": dict(max_position=40, val_digits=20),
