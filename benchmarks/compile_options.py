@@ -15,32 +15,22 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-PAPERS = ("sam", "gda", "eos", "catapult", "subspace", "linear_attention", "fair_pca", "plasticity",
-          "position_coupling", "multi_operand")
-
-
-def _child_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return r.ru_utime + r.ru_stime
+from suite import fresh_env, run_paper  # noqa: E402
 
 
 def run_once(paper: str, level: str, core: int | None, out: str) -> tuple[float, list]:
-    env = dict(os.environ, TV_XLA_OPT_LEVEL=level, XLA_FLAGS="--xla_cpu_multi_thread_eigen=false",
-               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    """CPU seconds and the JSON verdicts of one cold, single-threaded run at LLVM ``level``."""
+    env = fresh_env(TV_XLA_OPT_LEVEL=level, XLA_FLAGS="--xla_cpu_multi_thread_eigen=false",
+                    OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     pre = (lambda: os.sched_setaffinity(0, {core})) if core is not None else None
-    c0 = _child_cpu()
-    subprocess.run([sys.executable, "-m", "proofs_check.cli", "check", paper, "--twins", "-q",
-                    "--no-cache", "--json", out], cwd=ROOT, env=env, preexec_fn=pre,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    cpu = _child_cpu() - c0
+    cpu, _, _ = run_paper(paper, "fast", env, extra_args=("--json", out), preexec_fn=pre)
     with open(out) as fh:
         claims = json.load(fh)["claims"]
     return cpu, claims
@@ -64,11 +54,12 @@ def _compare(a: list, b: list) -> tuple[bool, int, float]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("papers", nargs="*", help=f"papers (default with --all: {' '.join(PAPERS)})")
+    ap.add_argument("papers", nargs="*", help="papers to run (or --all)")
     ap.add_argument("--all", action="store_true", help="every paper")
     ap.add_argument("--repeats", type=int, default=1, help="interleaved repetitions (default 1)")
     ap.add_argument("--core", type=int, default=0, help="CPU core to pin the runs to (-1: no pinning)")
     a = ap.parse_args(argv)
+    from proofs_check.core import PAPERS
     papers = list(PAPERS) if a.all else a.papers
     if not papers:
         ap.error("name at least one paper, or --all")

@@ -26,13 +26,30 @@ def _child_cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_paper(paper: str, budget: str, env: dict) -> tuple[float, float, int]:
-    """(CPU seconds, wall seconds, exit code) of one paper's check with its twins."""
+def fresh_env(jax_cache: str | None = None, **extra) -> dict:
+    """This environment for a child check: the checkout first on the path, JAX's persistent
+    compilation cache off (a cold process, as in CI) unless ``jax_cache`` names a folder, plus
+    ``extra`` variables."""
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for k in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"):
+        env.pop(k, None)
+    if jax_cache:
+        os.makedirs(jax_cache, exist_ok=True)
+        env.update(JAX_COMPILATION_CACHE_DIR=os.path.abspath(jax_cache),
+                   JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+                   JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+    env.update(extra)
+    return env
+
+
+def run_paper(paper: str, budget: str, env: dict, extra_args=(), preexec_fn=None) -> tuple[float, float, int]:
+    """(CPU seconds, wall seconds, exit code) of one paper's check with its twins (``extra_args``
+    appended to the command line; ``preexec_fn`` run in the child, e.g. to pin it to a core)."""
     argv = [sys.executable, "-m", "proofs_check", "check", paper, "--twins", "-q", "--no-cache",
-            "--budget", budget]
+            "--budget", budget, *extra_args]
     c0, w0 = _child_cpu(), time.perf_counter()
     r = subprocess.run(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                       text=True)
+                       text=True, preexec_fn=preexec_fn)
     cpu, wall = _child_cpu() - c0, time.perf_counter() - w0
     if r.returncode != 0:
         print(r.stderr[-2000:], file=sys.stderr)
@@ -53,14 +70,7 @@ def main(argv=None) -> int:
     bad = [p for p in papers if p not in PAPERS]
     if bad:
         ap.error(f"unknown paper(s) {bad}; known: {list(PAPERS)}")
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    for k in ("JAX_COMPILATION_CACHE_DIR", "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"):
-        env.pop(k, None)
-    if a.jax_cache:
-        os.makedirs(a.jax_cache, exist_ok=True)
-        env.update(JAX_COMPILATION_CACHE_DIR=os.path.abspath(a.jax_cache),
-                   JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
-                   JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+    env = fresh_env(a.jax_cache)
     print(f"budget {a.budget}, cores {os.cpu_count()}, load average at start "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}, jax cache {a.jax_cache or 'off'}")
     print(f"{'paper':20s} {'cpu_s':>8s} {'wall_s':>8s}  exit")

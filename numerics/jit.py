@@ -55,9 +55,10 @@ def _outside_any_trace() -> bool:
 class _Jitted:
     """A jitted function whose top-level calls compile with :data:`COMPILER_OPTIONS`. A call from
     inside another trace (a jitted caller, ``vmap``, ``grad``) goes to the plain ``jax.jit`` of the
-    same function: it is inlined into the caller's program, which carries the options itself, and
-    JAX accepts ``compiler_options`` only on a top-level jit. Attributes (``lower``, ...) are those
-    of the top-level one."""
+    same function, since JAX accepts ``compiler_options`` only on a top-level jit: inside a
+    toolkit-jitted caller it is inlined into that program, which carries the options; under a
+    ``vmap`` or ``grad`` applied outside any jit it compiles at XLA's default level. Attributes
+    (``lower``, ...) are those of the top-level one."""
 
     def __init__(self, fun, kwargs):
         self._plain = jax.jit(fun, **kwargs)

@@ -14,8 +14,7 @@ import math
 
 import numpy as np
 
-from proofs_check.core import all_of, claim, deferred_jit, lazy, verdict_from
-from proofs_check.core import jit_now as _jit
+from proofs_check.core import all_of, claim, deferred_jit, jit_now as _jit, lazy, verdict_from
 
 jax, jnp = lazy("jax"), lazy("jax.numpy")
 ng, tg, sdp = lazy("numerics.gda"), lazy("theory.gda"), lazy("proofs_check.sdp")

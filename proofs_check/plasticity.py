@@ -21,8 +21,7 @@ import functools
 
 import numpy as np
 
-from .core import claim, verdict_from
-from .core import jit_now as _jit
+from .core import claim, jit_now as _jit, verdict_from
 
 PAPER = "2306.10711"
 GRID = ("base", "sam", "reset", "sam_reset", "plastic")

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import all_of, claim, lazy, verdict_from
-from .core import jit_now as _jit
+from .core import all_of, claim, jit_now as _jit, lazy, verdict_from
 
 ar, pc = lazy("numerics.arithmetic"), lazy("numerics.position_coupling")
 tf, th = lazy("numerics.transformer"), lazy("theory.position_coupling")
