@@ -47,6 +47,7 @@ import optax
 
 from numerics import arithmetic as fmt
 from numerics.transformer import TransformerConfig, init_params, loss_fn, token_correct
+from . import random as rnd
 from .jit import jit
 
 
@@ -360,7 +361,7 @@ def _shift_ids(key, ids, max_id, table_sizes):
     if ids.shape[1] == 0:
         return ids
     lim = jnp.asarray(np.array(table_sizes) - 1)[None, :] - max_id          # [B, L] max shift
-    u = jax.random.uniform(key, lim.shape)
+    u = rnd.uniform(key, lim.shape)
     shift = jnp.floor(u * (lim + 1)).astype(ids.dtype)
     return jnp.where(ids > 0, ids + shift[:, :, None], 0)
 
@@ -368,7 +369,7 @@ def _shift_ids(key, ids, max_id, table_sizes):
 def _shuffle_ids(key, ids):
     """Mutated control: permute each example's IDs along the sequence (BOS keeps column 0)."""
     B, L, T = ids.shape
-    perm = jnp.argsort(jax.random.uniform(key, (B, T - 1)), axis=1) + 1
+    perm = jnp.argsort(rnd.uniform(key, (B, T - 1)), axis=1) + 1
     perm = jnp.concatenate([jnp.zeros((B, 1), perm.dtype), perm], axis=1)
     return jnp.take_along_axis(ids, perm[:, None, :], axis=2)
 
@@ -394,7 +395,7 @@ def _train_step_fn(recipe: Recipe):
         params, opt_state = carry
         N = P["tokens"].shape[0]
         ki, ks, kp = jax.random.split(k, 3)
-        idx = jax.random.randint(ki, (recipe.batch,), 0, N)
+        idx = rnd.randint(ki, (recipe.batch,), 0, N)
         toks, ids, tgt, mx = P["tokens"][idx], P["ids"][idx], P["target"][idx], P["max_id"][idx]
         ids = _shift_ids(ks, ids, mx, sizes)
         ids = jax.lax.cond(shuffle, lambda i: _shuffle_ids(kp, i), lambda i: i, ids)

@@ -37,6 +37,7 @@ from jax.flatten_util import ravel_pytree
 
 from . import hessian as _hessian
 from .linalg import sym2_max_eig
+from . import random as rnd
 from .jit import jit
 
 __all__ = [
@@ -151,7 +152,7 @@ def diagonal_network_data(seed: int, n: int = 40, d: int = 100, k: int = 5):
     if not (n >= 1 and d >= 1 and 1 <= k <= d):
         raise ValueError(f"need n >= 1, d >= 1 and 1 <= k <= d; got n={n}, d={d}, k={k}")
     kx, ks, kp = jax.random.split(jax.random.PRNGKey(seed), 3)
-    X = jax.random.normal(kx, (n, d), dtype=jnp.float64)
+    X = rnd.normal(kx, (n, d), dtype=jnp.float64)
     idx = jax.random.permutation(kp, d)[:k]
     signs = jnp.where(jax.random.bernoulli(ks, 0.5, (k,)), 1.0, -1.0)
     w_star = jnp.zeros(d, dtype=jnp.float64).at[idx].set(signs)
@@ -177,9 +178,9 @@ def mlp_data(seed: int, n: int = 256, d: int = 64, classes: int = 10, noise: flo
     balanced classes with means ``N(0, I)`` and within-class noise ``noise * N(0, I)``, features scaled by
     ``1/sqrt(d)`` per unit; targets are one-hot (MSE). Returns ``{"X", "Y"}``."""
     km, kx, kc = jax.random.split(jax.random.PRNGKey(seed), 3)
-    means = jax.random.normal(km, (classes, d), dtype=jnp.float64)
+    means = rnd.normal(km, (classes, d), dtype=jnp.float64)
     c = jnp.arange(n) % classes
-    X = means[c] + noise * jax.random.normal(kx, (n, d), dtype=jnp.float64)
+    X = means[c] + noise * rnd.normal(kx, (n, d), dtype=jnp.float64)
     X = (X - X.mean(0)) / X.std(0)
     return {"X": X, "Y": jax.nn.one_hot(c, classes, dtype=jnp.float64)}
 
@@ -211,7 +212,7 @@ def mlp_init(seed: int, widths: tuple):
     keys = jax.random.split(jax.random.PRNGKey(seed), len(widths) - 1)
     parts = []
     for k, a, b in zip(keys, widths[:-1], widths[1:]):
-        parts += [jax.random.normal(k, (a * b,), dtype=jnp.float64) / math.sqrt(a), jnp.zeros(b)]
+        parts += [rnd.normal(k, (a * b,), dtype=jnp.float64) / math.sqrt(a), jnp.zeros(b)]
     return jnp.concatenate(parts)
 
 

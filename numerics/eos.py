@@ -26,6 +26,7 @@ from jax import lax
 
 from .hessian import hvp
 from .linalg import tridiag_max_eig
+from . import random as rnd
 from .jit import jit
 
 __all__ = ["LOSSES", "ACTIVATIONS", "loss_fn", "lanczos_top", "top_eigenvalue", "sharpness_hvp", "linear_net_output", "init_linear_net",
@@ -65,8 +66,8 @@ def linear_net_output(theta, x, m: int, d: int):
 def init_linear_net(key, m: int, d: int, scale_U: float, scale_v: float, n: int = 1):
     """``n`` random flat initialisations of the linear net: U ~ scale_U N(0,1), v ~ scale_v N(0,1)."""
     kU, kv = jax.random.split(key)
-    U = scale_U * jax.random.normal(kU, (n, m * d), dtype=jnp.float64)
-    v = scale_v * jax.random.normal(kv, (n, m), dtype=jnp.float64)
+    U = scale_U * rnd.normal(kU, (n, m * d), dtype=jnp.float64)
+    v = scale_v * rnd.normal(kv, (n, m), dtype=jnp.float64)
     return jnp.concatenate([U, v], axis=1)
 
 
@@ -76,8 +77,8 @@ def imbalanced_init(key, m: int, d: int, D: float, eps: float = 1e-3, n: int = 1
     if D < 0:
         raise ValueError(f"D must be >= 0 (D = ||v||^2 - ||Ux||^2 at init), got {D}")
     kU, kv = jax.random.split(key)
-    U = eps * jax.random.normal(kU, (n, m * d), dtype=jnp.float64)
-    v = jax.random.normal(kv, (n, m), dtype=jnp.float64)
+    U = eps * rnd.normal(kU, (n, m * d), dtype=jnp.float64)
+    v = rnd.normal(kv, (n, m), dtype=jnp.float64)
     v = v / jnp.linalg.norm(v, axis=1, keepdims=True) * jnp.sqrt(D)
     return jnp.concatenate([U, v], axis=1)
 

@@ -45,6 +45,7 @@ import numpy as np
 from jax import lax
 
 import numerics  # noqa: F401  (enables float64)
+from . import random as rnd
 from .jit import jit
 
 __all__ = [
@@ -437,7 +438,7 @@ _phase2_jit = jit(partial(_phase2_update, qr=qr_q))
 
 @partial(jit, static_argnames=("d", "r"))
 def _random_basis(key, d, r):
-    return qr_q(jax.random.normal(key, (d, r)))
+    return qr_q(rnd.normal(key, (d, r)))
 
 
 @jit
@@ -610,7 +611,7 @@ def _sample_block(arrs, key, b):
     mu0, mu1, sd0, sd1, O, hh, p = arrs
     ks, kz = jax.random.split(key)
     s = jax.random.bernoulli(ks, p, (b,)).astype(jnp.int64)
-    z = jax.random.normal(kz, (b, mu0.shape[0]))
+    z = rnd.normal(kz, (b, mu0.shape[0]))
     c = jnp.where(s[:, None] == 1, mu1 + sd1 * z, mu0 + sd0 * z)
     if O.shape[0]:
         return c @ O.T, s
@@ -647,7 +648,7 @@ def _fnpm_runs(arrs, keys, n_chunks1, T1, n_chunks2, T2, mode, k, m, chunk):
             z = (jnp.zeros((d, mw)), jnp.zeros((d, mw)), 0.0, 0.0, jnp.zeros(d), jnp.zeros(d))
             st = lax.fori_loop(0, n_chunks1, acc, z)
             return _phase1_finish(m0, m1, n0, n1, st)
-        init = (orth(jax.random.normal(kW, (d, mw))), jnp.zeros(d), jnp.zeros(d),
+        init = (orth(rnd.normal(kW, (d, mw))), jnp.zeros(d), jnp.zeros(d),
                 jnp.asarray(0.0), jnp.asarray(0.0))
         W, m0, m1, n0, n1 = lax.fori_loop(0, T1, p1, init)
         f = _mean_gap(m0, m1, n0, n1)
@@ -665,7 +666,7 @@ def _fnpm_runs(arrs, keys, n_chunks1, T1, n_chunks2, T2, mode, k, m, chunk):
                 return Y + x.T @ (x @ Vp)
             Y = lax.fori_loop(0, n_chunks2, acc, jnp.zeros((d, k)))
             return _phase2_finish(N, Y, n_chunks2 * chunk)
-        V = lax.fori_loop(0, T2, p2, orth(jax.random.normal(kV, (d, k))))
+        V = lax.fori_loop(0, T2, p2, orth(rnd.normal(kV, (d, k))))
         return V, N, W, f
     return jax.vmap(one)(keys)
 

@@ -24,6 +24,7 @@ from jax import lax
 
 import numerics  # noqa: F401  (enables float64)
 from .linalg import spectral_radius
+from . import random as rnd
 from .jit import jit
 
 __all__ = [
@@ -115,7 +116,7 @@ def jacobian_at(f, x0, y0, method, alpha, beta, gamma=None, delta=None):
 def random_orthogonal(key, d):
     """Haar-random orthogonal d x d matrix (QR of a Gaussian with sign fix); used for the
     non-commuting SCSC instances of the arXiv:2402.10475 checks."""
-    q, r = jnp.linalg.qr(jax.random.normal(key, (d, d)))
+    q, r = jnp.linalg.qr(rnd.normal(key, (d, d)))
     return q * jnp.sign(jnp.diag(r))[None, :]
 
 
@@ -123,7 +124,7 @@ def _spectrum(key, d, lo, hi):
     """d values with min exactly lo and max exactly hi (for d >= 2), the rest U(lo, hi)."""
     if d == 1:
         return jnp.array([lo])
-    return jnp.concatenate([jnp.array([lo, hi]), jax.random.uniform(key, (d - 2,), minval=lo,
+    return jnp.concatenate([jnp.array([lo, hi]), rnd.uniform(key, (d - 2,), minval=lo,
                                                                        maxval=hi)])
 
 

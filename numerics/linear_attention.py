@@ -47,6 +47,7 @@ import optax
 from jax import lax
 
 from .hessian import hvp
+from . import random as rnd
 from .jit import jit
 
 __all__ = ["SETTINGS", "COVARIATES", "OPTIMIZERS", "D", "prng_key", "num_params", "matrices", "sample_prompts",
@@ -122,14 +123,14 @@ def _gamma(key, shape_k, shape, tries: int = GAMMA_TRIES):
     dd = a - 1.0 / 3.0
     c = 1.0 / jnp.sqrt(9.0 * dd)
     kz, ku, kb = jax.random.split(key, 3)
-    z = jax.random.normal(kz, (tries,) + tuple(shape), jnp.float64)
-    u = jax.random.uniform(ku, (tries,) + tuple(shape), jnp.float64, minval=1e-300)
+    z = rnd.normal(kz, (tries,) + tuple(shape), jnp.float64)
+    u = rnd.uniform(ku, (tries,) + tuple(shape), jnp.float64, minval=1e-300)
     v = (1.0 + c * z) ** 3
     ok = (v > 0) & (jnp.log(u) < 0.5 * z * z + dd - dd * v + dd * jnp.log(jnp.where(v > 0, v, 1.0)))
     first = jnp.argmax(ok, axis=0)                       # first accepted candidate (0 if none)
     first = jnp.where(ok.any(axis=0), first, tries - 1)
     g1 = dd * jnp.take_along_axis(jnp.where(v > 0, v, 1.0), first[None], axis=0)[0]
-    ub = jax.random.uniform(kb, tuple(shape), jnp.float64, minval=1e-300)
+    ub = rnd.uniform(kb, tuple(shape), jnp.float64, minval=1e-300)
     return g1 * ub ** (1.0 / shape_k)
 
 
@@ -160,8 +161,8 @@ def sample_prompts(key, batch: int, n: int, d: int = D, covariates: str = "gauss
     if covariates not in COVARIATES:
         raise ValueError(f"covariates must be one of {COVARIATES}, got {covariates!r}")
     kw, kx, kg = jax.random.split(key, 3)
-    w = jax.random.normal(kw, (batch, d), jnp.float64)
-    x = jax.random.normal(kx, (batch, n + 1, d), jnp.float64)
+    w = rnd.normal(kw, (batch, d), jnp.float64)
+    x = rnd.normal(kx, (batch, n + 1, d), jnp.float64)
     if covariates == "gamma":
         x = _heavy(x, _gamma(kg, shape_k, (batch, n + 1)), shape_k)
     if sigma_sqrt is not None:
@@ -174,8 +175,8 @@ def _sample_runs(keys, gamma_rows, heavy, n_act, batch, n, d=D, shape_k=0.1):
     ``heavy`` set; the gamma variates are drawn only for the static index array ``gamma_rows`` of those runs.
     Returns Z (R, batch, d+1, n+1), y (R, batch): the same law as :func:`sample_prompts` run by run."""
     ks = jax.vmap(lambda k: jax.random.split(k, 3))(keys)
-    w = jax.vmap(lambda k: jax.random.normal(k, (batch, d), jnp.float64))(ks[:, 0])
-    x = jax.vmap(lambda k: jax.random.normal(k, (batch, n + 1, d), jnp.float64))(ks[:, 1])
+    w = jax.vmap(lambda k: rnd.normal(k, (batch, d), jnp.float64))(ks[:, 0])
+    x = jax.vmap(lambda k: rnd.normal(k, (batch, n + 1, d), jnp.float64))(ks[:, 1])
     if len(gamma_rows):
         rows = jnp.asarray(gamma_rows)
         g = jax.vmap(lambda k: _gamma(k, shape_k, (batch, n + 1)))(ks[rows, 2])
@@ -216,7 +217,7 @@ def loss(theta, Z, y, L: int, sparse: bool = False, n_active=None):
 
 def init_params(key, L: int, d: int = D, sparse: bool = False, std: float = 0.05):
     """theta ~ N(0, std^2) (the code's ``Transformer_F``: ``normal_(0, var)`` with var = 0.05 used as std)."""
-    return std * jax.random.normal(key, (num_params(L, d, sparse),), jnp.float64)
+    return std * rnd.normal(key, (num_params(L, d, sparse),), jnp.float64)
 
 
 def structure(L_program: int, L: int, sparse: bool, d: int = D):

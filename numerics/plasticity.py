@@ -56,6 +56,7 @@ import optax
 
 import numerics  # noqa: F401  (enables float64)
 from numerics.sam import sam_grad, tree_normalized_ascent
+from . import random as rnd
 from .jit import jit
 
 __all__ = [
@@ -144,7 +145,7 @@ def load_digits_split():
 # ----------------------------------------------------------------------------------------- model
 def _uniform(key, shape, fan_in):
     b = 1.0 / np.sqrt(fan_in)
-    return jax.random.uniform(key, shape, jnp.float64, -b, b)
+    return rnd.uniform(key, shape, jnp.float64, -b, b)
 
 
 def _init_head(key, d_hidden, d_head):
@@ -248,7 +249,7 @@ def _one_run(key, order, label, lr, wd, rho, reset_every, ln, cr, Xtr, ytr, Xte,
     def inner(carry, k, c):
         params, opt_state = carry
         n_avail = jnp.where(label, N, (c + 1) * chunk)
-        idx = order[jax.random.randint(k, (proto.batch,), 0, n_avail)]
+        idx = order[rnd.randint(k, (proto.batch,), 0, n_avail)]
         yb = (ytr[idx] + jnp.where(label, c, 0)) % N_CLASSES
         _, g, _ = sam_grad(_loss, params, rho, Xtr[idx], yb, ln, cr)
         upd, opt_state = opt.update(g, opt_state, params)
@@ -494,7 +495,7 @@ def _dqn_run(key, rho, reset_every, c: DQNConfig, env, env_params):
     def update(carry, k):
         kb, kr = jax.random.split(k)
         n = carry["t"] + 1
-        idx = jax.random.randint(kb, (c.batch,), 0, n)
+        idx = rnd.randint(kb, (c.batch,), 0, n)
         b = jax.tree_util.tree_map(lambda x: x[idx], carry["buf"])
         _, g, _ = sam_grad(_td_loss, carry["p"], rho, carry["tgt"], b["o"], b["a"], b["r"], b["o2"],
                            b["m"], c.gamma)
@@ -515,7 +516,7 @@ def _dqn_run(key, rho, reset_every, c: DQNConfig, env, env_params):
         ka, ke, ku = jax.random.split(k, 3)
         eps = jnp.maximum(c.eps_end, 1.0 - (1.0 - c.eps_end) * t / (c.eps_frac * T))
         greedy = jnp.argmax(_q_apply(carry["p"], carry["obs"]))
-        a = jnp.where(jax.random.uniform(ka) < eps, jax.random.randint(ke, (), 0, 2), greedy)
+        a = jnp.where(rnd.uniform(ka) < eps, rnd.randint(ke, (), 0, 2), greedy)
         obs2, st2, r, term, trunc, info = env.step(ke, carry["st"], a, env_params)
         buf = carry["buf"]
         buf = {"o": buf["o"].at[t].set(carry["obs"]), "a": buf["a"].at[t].set(a.astype(jnp.int32)),

@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import numerics  # noqa: F401  (enables float64)
+from . import random as rnd
 from .jit import jit
 
 __all__ = [
@@ -146,7 +147,7 @@ def trajectory_stats(f, grad, params, x0, eta, rho, T: int, method: str = "sam")
 # ---------------------------------------------------------------------------------------- stochastic
 def skewed_noise(key, shape, p, s1, s2):
     """Zero-mean two-point noise xi = +s1 w.p. p, -s2 w.p. 1-p (docs/papers/sam.md#l3-stochastic-floor; mean zero iff p*s1 = (1-p)*s2)."""
-    u = jax.random.uniform(key, shape)
+    u = rnd.uniform(key, shape)
     return jnp.where(u < p, s1, -s2)
 
 

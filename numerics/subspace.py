@@ -38,6 +38,7 @@ import optax
 from jax import lax
 
 from .hessian import hvp_block, orthonormalize, subspace_iteration
+from . import random as rnd
 from .jit import jit
 
 __all__ = ["Setting", "Trainer", "eigensolver_check", "planted_recovery", "digits", "init_mlp", "mlp", "mse", "n_params", "random_baseline", "chi",
@@ -133,7 +134,7 @@ def n_params(width: int = 32, depth: int = 2) -> int:
 def init_mlp(key, setting: Setting = Setting()):
     """Flat weights theta (p,) of the bias-free tanh MLP, each layer W ~ N(0, 1/fan_in)."""
     ks = jax.random.split(key, len(setting.shapes))
-    return jnp.concatenate([(jax.random.normal(k_, s, dtype=jnp.float64) / np.sqrt(s[1])).ravel()
+    return jnp.concatenate([(rnd.normal(k_, s, dtype=jnp.float64) / np.sqrt(s[1])).ravel()
                             for k_, s in zip(ks, setting.shapes)])
 
 
@@ -212,7 +213,7 @@ def top_subspace(theta, setting: Setting = Setting(), *, data_seed: int = 0, ite
     X, Y = digits(setting.n, data_seed)
     if V0 is None:
         key = jax.random.PRNGKey(0) if key is None else key
-        V0 = orthonormalize(jax.random.normal(key, (setting.p, setting.block), dtype=jnp.float64))
+        V0 = orthonormalize(rnd.normal(key, (setting.p, setting.block), dtype=jnp.float64))
     return _top(jnp.asarray(theta), V0, X, Y, setting, setting.init_iters if iters is None else iters)
 
 

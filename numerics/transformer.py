@@ -76,6 +76,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import numerics  # noqa: F401  (enables float64)
+from . import random as rnd
 from .jit import jit
 
 __all__ = ["TransformerConfig", "init_params", "forward", "forward_jit", "loss_fn", "token_correct",
@@ -199,7 +200,7 @@ def init_params(key, cfg: TransformerConfig, *, init_scale: float = 0.02) -> dic
     keys = iter(jax.random.split(key, 4 + cfg.n_levels + 6 * cfg.n_layers))
 
     def normal(shape, std):
-        return (std * jax.random.normal(next(keys), shape)).astype(dt)
+        return (std * rnd.normal(next(keys), shape)).astype(dt)
 
     params: dict[str, Any] = {
         "tok_emb": normal((V, d), init_scale),

@@ -17,6 +17,7 @@ import numpy as np
 from proofs_check.core import all_of, claim, deferred_jit, jit_now as _jit, lazy, verdict_from
 
 jax, jnp = lazy("jax"), lazy("jax.numpy")
+rnd = lazy("numerics.random")
 ng, tg, sdp = lazy("numerics.gda"), lazy("theory.gda"), lazy("proofs_check.sdp")
 
 PAPER = "2402.10475"
@@ -112,8 +113,8 @@ def bilinear_spectra(budget, seed, mutation):
     al = be = 0.9 / 1.3
     k1, k2 = jax.random.split(jax.random.fold_in(key, 7))
     one = lambda v: jnp.asarray([v])
-    xs, ys = (v[0] for v in _bilinear_runs(1000, B, jax.random.normal(k1, (4,))[None],
-                                           jax.random.normal(k2, (3,))[None], one(al), one(be),
+    xs, ys = (v[0] for v in _bilinear_runs(1000, B, rnd.normal(k1, (4,))[None],
+                                           rnd.normal(k2, (3,))[None], one(al), one(be),
                                            *(one(v) for v in ng.GAMMA_DELTA["alt"])))
     Q = tg.alt_conserved_form()  # [[1/alpha, -sigma/2], [-sigma/2, 1/beta]]
     assert Q[0, 0] == 1 / tg.alpha and Q[1, 1] == 1 / tg.beta and Q[0, 1] == -tg.sigma / 2
@@ -222,14 +223,14 @@ def bilinear_alex_rate(budget, seed, mutation):
                 kk = jax.random.fold_in(key, 1000 * si + 10 * ri + j)
                 k1, k2, k3, k4 = jax.random.split(kk, 4)
                 mu = L / math.sqrt(rat)
-                sv = np.sort(np.asarray(jax.random.uniform(k1, (m,), minval=mu, maxval=L)))[::-1]
+                sv = np.sort(np.asarray(rnd.uniform(k1, (m,), minval=mu, maxval=L)))[::-1]
                 sv[0], sv[-1] = L, mu
                 if j % 2 == 1 and m >= 2:      # rank-deficient: one zero singular value
                     sv[-1] = 0.0
                     if m >= 2:
                         sv[-2] = mu
                 Bs.append(ng.bilinear_matrix(k2, dx, dy, jnp.asarray(sv)))
-                z0s.append((jax.random.normal(k3, (dx,)), jax.random.normal(k4, (dy,))))
+                z0s.append((rnd.normal(k3, (dx,)), rnd.normal(k4, (dy,))))
                 mus.append(mu)
                 rats.append(rat)
         Bs = jnp.stack(Bs)
@@ -447,8 +448,8 @@ def upper_bounds(budget, seed, mutation):
         Lx = float(np.linalg.eigvalsh(np.asarray(A))[-1]) + wx
         Ly = float(np.linalg.eigvalsh(np.asarray(C))[-1]) + wy
         Lxy = float(np.linalg.norm(np.asarray(B), 2))
-        x0 = jax.random.normal(jax.random.fold_in(kk, 8), (dx,))
-        y0 = jax.random.normal(jax.random.fold_in(kk, 9), (dy,))
+        x0 = rnd.normal(jax.random.fold_in(kk, 8), (dx,))
+        y0 = rnd.normal(jax.random.fold_in(kk, 9), (dy,))
         inst.append((A, B, C, jax.random.fold_in(kk, 5), wx, wy, x0, y0, Lx, Ly, Lxy))
     # one simulation for the three methods, run to the largest K that the claim or any twin needs
     # (each method's hits are read only up to its own K, as if its run stopped there)

@@ -18,6 +18,7 @@ import numpy as np
 from .core import all_of, claim, lazy, verdict_from
 
 jax, jnp, sp = lazy("jax"), lazy("jax.numpy"), lazy("sympy")
+rnd = lazy("numerics.random")
 ns, ts = lazy("numerics.sam"), lazy("theory.sam")
 
 ARXIV = "2306.09850"
@@ -628,8 +629,8 @@ def d3_d4_stochastic_step(budget, seed, mutation):
                         s = sig / math.sqrt(3.0)
                         xa2, xd2, w2 = ns.two_point_pairs(v, 0.25, 3 * s, s, mode)
                         key, k1, k2 = jax.random.split(key, 3)
-                        ga = np.asarray(jax.random.normal(k1, (K, 5))) * sig / math.sqrt(5)
-                        gd = ga if mode == "m" else np.asarray(jax.random.normal(k2, (K, 5))) * sig / math.sqrt(5)
+                        ga = np.asarray(rnd.normal(k1, (K, 5))) * sig / math.sqrt(5)
+                        gd = ga if mode == "m" else np.asarray(rnd.normal(k2, (K, 5))) * sig / math.sqrt(5)
                         U = rng.standard_normal((len(G["scales"]), 5))
                         X = jnp.asarray(np.asarray(G["scales"])[:, None] * U / np.linalg.norm(U, axis=1, keepdims=True))
                         fx = np.asarray(jax.vmap(lambda z: f(params, z))(X))

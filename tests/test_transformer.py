@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from numerics import random as rnd
 from numerics.transformer import TransformerConfig, exact_match, forward_jit, greedy_decode, \
     init_params, loss_fn, param_count, token_correct
 
@@ -22,8 +23,8 @@ def _cfg(**kw):
 
 def _data(cfg, B=3, T=8, seed=1):
     k1, k2 = jax.random.split(jax.random.PRNGKey(seed))
-    tok = jax.random.randint(k1, (B, T), 0, cfg.vocab_size)
-    pos = jax.random.randint(k2, (B, max(cfg.n_levels, 1), T), 0, cfg.max_position + 1)
+    tok = rnd.randint(k1, (B, T), 0, cfg.vocab_size)
+    pos = rnd.randint(k2, (B, max(cfg.n_levels, 1), T), 0, cfg.max_position + 1)
     return tok, pos
 
 
