@@ -4,17 +4,19 @@ size bucket instead of once per shape.
 Called outside any trace, each ``jax.random`` draw of a new shape compiles its own XLA program, and
 the counter-based sampler behind it (threefry, then the inverse error function for a normal) takes
 about 0.6 s of CPU to compile, far more than a small draw takes to run. The fast test tier drew some
-200 distinct shapes this way (model initialisations, random problem instances, test data): about 90
-CPU-seconds of compiling, a tenth of the tier.
+140 distinct shapes this way (model initialisations, random problem instances, test data): about 90
+CPU-seconds of compiling, a tenth of the tier (measured with JAX's compile events).
 
 With JAX's partitionable threefry (``jax_threefry_partitionable``, on by default since JAX 0.5) the
 i-th value of a draw depends only on the key and on i, not on the shape: ``normal(key, (a, b))`` is
 ``normal(key, (a * b,)).reshape(a, b)`` and ``normal(key, (m,))[:n]`` is ``normal(key, (n,))`` for any
 m >= n. The functions here use that identity: outside a trace they draw a flat vector whose length
-is the next power of two (at least 64), with a program compiled at the toolkit's level
+is the next power of two (at least 64; for more than 2^16 values, the next multiple of a
+sixteenth of an octave), with a program compiled at the toolkit's level
 (:mod:`numerics.jit`) once per (length, dtype), and return its first ``prod(shape)`` values in
 ``shape``. Inside a trace (under ``jit``, ``vmap``, ``grad``, ``scan``), with a batch of keys, with
-array-valued bounds, or with the partitionable mode off, they call ``jax.random`` directly. Either
+array-valued bounds, with more than 2^22 values (where the draw outweighs its compilation), or
+with the partitionable mode off, they call ``jax.random`` directly. Either
 way the values are exactly ``jax.random``'s (tests/test_random.py checks this bit for bit over
 random shapes, dtypes and bounds).
 """
@@ -23,7 +25,6 @@ from __future__ import annotations
 import math
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from .jit import _outside_any_trace, jit
@@ -33,8 +34,20 @@ __all__ = ["normal", "uniform", "randint"]
 _MIN_BUCKET = 64
 
 
-def _bucket(n: int) -> int:
-    return max(_MIN_BUCKET, 1 << max(0, n - 1).bit_length())
+_SMALL = 1 << 16      # up to here: power-of-two lengths
+_LARGE = 1 << 22      # beyond here: jax.random directly (the draw outweighs its compilation)
+
+
+def _bucket(n: int) -> int | None:
+    """The flat length drawn for ``n`` values: the next power of two (at least 64) up to 2^16, then
+    the next multiple of 1/16 of an octave (at most 6.25% drawn in vain) up to 2^22; ``None``
+    beyond (draw directly)."""
+    if n <= _SMALL:
+        return max(_MIN_BUCKET, 1 << max(0, n - 1).bit_length())
+    if n > _LARGE:
+        return None
+    step = 1 << ((n - 1).bit_length() - 5)
+    return -(-n // step) * step
 
 
 def _shape(shape) -> tuple[int, ...]:
@@ -57,8 +70,9 @@ def _flat_ok(key, *scalars) -> bool:
 
 
 def _take(flat, shape):
+    # device_put, not jnp.asarray: JAX 0.10 compiles a small program per shape for the latter
     n = math.prod(shape)
-    return jnp.asarray(np.asarray(flat)[:n].reshape(shape))
+    return jax.device_put(np.array(np.asarray(flat)[:n].reshape(shape)))
 
 
 @jit(static_argnums=(1, 2))
@@ -79,27 +93,27 @@ def _randint_flat(key, size, dtype, minval, maxval):
 def normal(key, shape=(), dtype=float):
     """``jax.random.normal(key, shape, dtype)``, bitwise (see the module docstring)."""
     shape = _shape(shape)
-    if not _flat_ok(key):
+    b = _bucket(math.prod(shape))
+    if b is None or not _flat_ok(key):
         return jax.random.normal(key, shape, dtype)
-    dt = jax.dtypes.canonicalize_dtype(dtype)
-    return _take(_normal_flat(key, _bucket(math.prod(shape)), dt), shape)
+    return _take(_normal_flat(key, b, jax.dtypes.canonicalize_dtype(dtype)), shape)
 
 
 def uniform(key, shape=(), dtype=float, minval=0.0, maxval=1.0):
     """``jax.random.uniform(key, shape, dtype, minval, maxval)``, bitwise (see the module
     docstring); array-valued bounds go to ``jax.random`` directly."""
     shape = _shape(shape)
-    if not _flat_ok(key, minval, maxval):
+    b = _bucket(math.prod(shape))
+    if b is None or not _flat_ok(key, minval, maxval):
         return jax.random.uniform(key, shape, dtype, minval, maxval)
-    dt = jax.dtypes.canonicalize_dtype(dtype)
-    return _take(_uniform_flat(key, _bucket(math.prod(shape)), dt, minval, maxval), shape)
+    return _take(_uniform_flat(key, b, jax.dtypes.canonicalize_dtype(dtype), minval, maxval), shape)
 
 
 def randint(key, shape, minval, maxval, dtype=int):
     """``jax.random.randint(key, shape, minval, maxval, dtype)``, bitwise (see the module
     docstring); array-valued bounds go to ``jax.random`` directly."""
     shape = _shape(shape)
-    if not _flat_ok(key, minval, maxval):
+    b = _bucket(math.prod(shape))
+    if b is None or not _flat_ok(key, minval, maxval):
         return jax.random.randint(key, shape, minval, maxval, dtype)
-    dt = jax.dtypes.canonicalize_dtype(dtype)
-    return _take(_randint_flat(key, _bucket(math.prod(shape)), dt, minval, maxval), shape)
+    return _take(_randint_flat(key, b, jax.dtypes.canonicalize_dtype(dtype), minval, maxval), shape)
