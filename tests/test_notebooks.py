@@ -8,8 +8,6 @@ import json
 import os
 import sys
 
-import nbclient
-import nbformat
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -38,6 +36,9 @@ def _kernel_manager(tmp_path):
 def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    import nbclient        # imported here, not at collection (about 0.5 s per xdist worker)
+    import nbformat
+
     nb = nbformat.read(path, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", km=_kernel_manager(tmp_path),
                                      resources={"metadata": {"path": ROOT}})

@@ -20,7 +20,7 @@ def _same(a, b):
     return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(a, b, equal_nan=True)
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(seed=st.integers(0, 2 ** 32 - 1), shape=shapes, typed=st.booleans(),
        dtype=st.sampled_from(["float64", "float32"]))
 def test_normal_is_jax_random_normal(seed, shape, typed, dtype):
@@ -28,14 +28,13 @@ def test_normal_is_jax_random_normal(seed, shape, typed, dtype):
     assert _same(nr.normal(k, shape, dtype), jax.random.normal(k, shape, dtype))
 
 
-@settings(max_examples=6, deadline=None)
+@settings(max_examples=4, deadline=None)
 @given(seed=st.integers(0, 2 ** 32 - 1), shape=shapes, dtype=st.sampled_from(["float64", "float32"]),
        lo=st.floats(-5, 5), width=st.floats(1e-3, 10))
 def test_uniform_is_jax_random_uniform(seed, shape, dtype, lo, width):
     k = _key(seed, False)
     assert _same(nr.uniform(k, shape, dtype, lo, lo + width),
                  jax.random.uniform(k, shape, dtype, lo, lo + width))
-    assert _same(nr.uniform(k, shape), jax.random.uniform(k, shape))
 
 
 @settings(max_examples=4, deadline=None)
@@ -69,6 +68,7 @@ def test_inside_a_trace_and_fallbacks_are_jax_random():
     lo = jnp.arange(3.0)                                               # array-valued bounds
     assert _same(nr.uniform(k, (2, 3), minval=lo, maxval=lo + 1),
                  jax.random.uniform(k, (2, 3), minval=lo, maxval=lo + 1))
+    assert _same(nr.uniform(k, (3, 4)), jax.random.uniform(k, (3, 4)))  # the default bounds
     rk = jax.random.key(5, impl="rbg")                                 # not threefry
     assert _same(nr.normal(rk, (6,)), jax.random.normal(rk, (6,)))
     with pytest.raises(Exception):
