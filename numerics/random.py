@@ -75,6 +75,7 @@ def _take(flat, shape):
     return jax.device_put(np.array(np.asarray(flat)[:n].reshape(shape)))
 
 
+# the flat draws, one program per (length, dtype); ``bounds`` are traced, as in jax.random's own jits
 @jit(static_argnums=(1, 2))
 def _normal_flat(key, size, dtype):
     return jax.random.normal(key, (size,), dtype)
@@ -90,30 +91,29 @@ def _randint_flat(key, size, dtype, minval, maxval):
     return jax.random.randint(key, (size,), minval, maxval, dtype)
 
 
-def normal(key, shape=(), dtype=float):
-    """``jax.random.normal(key, shape, dtype)``, bitwise (see the module docstring)."""
+def _draw(flat, direct, key, shape, dtype, *bounds):
+    """``direct(shape)`` (jax.random) or, where it gives the same values, the bucketed ``flat``."""
     shape = _shape(shape)
     b = _bucket(math.prod(shape))
-    if b is None or not _flat_ok(key):
-        return jax.random.normal(key, shape, dtype)
-    return _take(_normal_flat(key, b, jax.dtypes.canonicalize_dtype(dtype)), shape)
+    if b is None or not _flat_ok(key, *bounds):
+        return direct(shape)
+    return _take(flat(key, b, jax.dtypes.canonicalize_dtype(dtype), *bounds), shape)
+
+
+def normal(key, shape=(), dtype=float):
+    """``jax.random.normal(key, shape, dtype)``, bitwise (see the module docstring)."""
+    return _draw(_normal_flat, lambda s: jax.random.normal(key, s, dtype), key, shape, dtype)
 
 
 def uniform(key, shape=(), dtype=float, minval=0.0, maxval=1.0):
     """``jax.random.uniform(key, shape, dtype, minval, maxval)``, bitwise (see the module
     docstring); array-valued bounds go to ``jax.random`` directly."""
-    shape = _shape(shape)
-    b = _bucket(math.prod(shape))
-    if b is None or not _flat_ok(key, minval, maxval):
-        return jax.random.uniform(key, shape, dtype, minval, maxval)
-    return _take(_uniform_flat(key, b, jax.dtypes.canonicalize_dtype(dtype), minval, maxval), shape)
+    return _draw(_uniform_flat, lambda s: jax.random.uniform(key, s, dtype, minval, maxval), key,
+                 shape, dtype, minval, maxval)
 
 
 def randint(key, shape, minval, maxval, dtype=int):
     """``jax.random.randint(key, shape, minval, maxval, dtype)``, bitwise (see the module
     docstring); array-valued bounds go to ``jax.random`` directly."""
-    shape = _shape(shape)
-    b = _bucket(math.prod(shape))
-    if b is None or not _flat_ok(key, minval, maxval):
-        return jax.random.randint(key, shape, minval, maxval, dtype)
-    return _take(_randint_flat(key, b, jax.dtypes.canonicalize_dtype(dtype), minval, maxval), shape)
+    return _draw(_randint_flat, lambda s: jax.random.randint(key, s, minval, maxval, dtype), key,
+                 shape, dtype, minval, maxval)
