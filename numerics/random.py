@@ -31,9 +31,7 @@ from .jit import _outside_any_trace, jit
 
 __all__ = ["normal", "uniform", "randint"]
 
-_MIN_BUCKET = 64
-
-
+_MIN_BUCKET = 64      # the shortest flat draw
 _SMALL = 1 << 16      # up to here: power-of-two lengths
 _LARGE = 1 << 22      # beyond here: jax.random directly (the draw outweighs its compilation)
 
