@@ -15,6 +15,18 @@ large-step run, can differ between the two.
 ``TV_XLA_OPT_LEVEL`` (read at import) overrides the level; ``TV_XLA_OPT_LEVEL=default`` leaves XLA's
 own default. The level in use is :data:`OPT_LEVEL` and is recorded in every JSON output's
 provenance.
+
+XLA CPU's fusion emitters (``xla_cpu_use_fusion_emitters``, on by default in XLA 0.10) generate
+the fused kernels through MLIR; with them off XLA uses its older loop emitters, which compile the
+toolkit's programs markedly faster at LLVM level 1 (the arithmetic training step on one core: 3.9-4.6
+s instead of 5.7-7.8 s) and gave the same verdicts in every paper's checks and twins, most observed
+values bit for bit (docs/performance.md). The long-running programs measured (the plasticity grid,
+the subspace and linear-attention training loops) also run no slower with them off; the arithmetic
+training step runs about 10% slower (best of 6: 1.09 s per 100 steps against 0.97 s). So the
+toolkit's programs compile with them off (:data:`FUSION_EMITTERS`), and a program whose run time
+dominates its compile time at budget full asks for XLA's own emitters with
+``jit(..., long_running=True)`` (today only that training step). ``TV_XLA_FUSION_EMITTERS=on`` or
+``off`` sets them for every program; ``default`` leaves XLA's choice (on).
 """
 from __future__ import annotations
 
@@ -37,11 +49,33 @@ def _level_from_env() -> int | None:
     return int(raw)
 
 
+def _fusion_from_env() -> bool | None:
+    raw = os.environ.get("TV_XLA_FUSION_EMITTERS", "").strip().lower()
+    if raw == "":
+        return False
+    if raw not in ("on", "off", "default"):
+        raise ValueError(f"TV_XLA_FUSION_EMITTERS must be 'on', 'off' or 'default', got {raw!r}")
+    return {"on": True, "off": False, "default": None}[raw]
+
+
 #: LLVM optimisation level of the toolkit's jitted programs (None: XLA's default)
 OPT_LEVEL: int | None = _level_from_env()
 
+#: XLA CPU's fusion emitters for the toolkit's programs: False (the toolkit's default: off, faster
+#: compiles), True (forced on for every program) or None (XLA's default, on; also what
+#: ``long_running`` programs get unless this is True or False by the environment)
+FUSION_EMITTERS: bool | None = _fusion_from_env()
+_FUSION_FROM_ENV = os.environ.get("TV_XLA_FUSION_EMITTERS", "").strip() != ""
+
 #: the ``compiler_options`` every toolkit program is compiled with
-COMPILER_OPTIONS: dict = {} if OPT_LEVEL is None else {"xla_backend_optimization_level": OPT_LEVEL}
+COMPILER_OPTIONS: dict = ({} if OPT_LEVEL is None else {"xla_backend_optimization_level": OPT_LEVEL}) | (
+    {} if FUSION_EMITTERS is None else {"xla_cpu_use_fusion_emitters": FUSION_EMITTERS})
+
+#: the options of a ``jit(..., long_running=True)`` program: XLA's own fusion emitters (unless the
+#: environment set them for every program)
+LONG_RUNNING_OPTIONS: dict = (dict(COMPILER_OPTIONS) if _FUSION_FROM_ENV else
+                              {k: v for k, v in COMPILER_OPTIONS.items()
+                               if k != "xla_cpu_use_fusion_emitters"})
 
 
 def _outside_any_trace() -> bool:
@@ -60,9 +94,9 @@ class _Jitted:
     ``vmap`` or ``grad`` applied outside any jit it compiles at XLA's default level. Attributes
     (``lower``, ...) are those of the top-level one."""
 
-    def __init__(self, fun, kwargs):
+    def __init__(self, fun, kwargs, options):
         self._plain = jax.jit(fun, **kwargs)
-        self._top = jax.jit(fun, **kwargs, compiler_options=dict(COMPILER_OPTIONS))
+        self._top = jax.jit(fun, **kwargs, compiler_options=dict(options))
         functools.update_wrapper(self, fun)
 
     def __call__(self, *args, **kwargs):
@@ -74,11 +108,14 @@ class _Jitted:
         return getattr(self._top, name)
 
 
-def jit(fun=None, **kwargs):
-    """``jax.jit(fun, **kwargs)`` compiled with :data:`COMPILER_OPTIONS` when called at top level;
-    usable as ``@jit``, ``@jit(static_argnames=...)`` or ``functools.partial(jit, ...)``."""
+def jit(fun=None, *, long_running: bool = False, **kwargs):
+    """``jax.jit(fun, **kwargs)`` compiled with :data:`COMPILER_OPTIONS` when called at top level
+    (:data:`LONG_RUNNING_OPTIONS` with ``long_running=True``: a program whose run time dominates its
+    compile time); usable as ``@jit``, ``@jit(static_argnames=...)`` or
+    ``functools.partial(jit, ...)``."""
     if fun is None:
-        return functools.partial(jit, **kwargs)
-    if not COMPILER_OPTIONS or "compiler_options" in kwargs:
+        return functools.partial(jit, long_running=long_running, **kwargs)
+    options = LONG_RUNNING_OPTIONS if long_running else COMPILER_OPTIONS
+    if not options or "compiler_options" in kwargs:
         return jax.jit(fun, **kwargs)
-    return _Jitted(fun, kwargs)
+    return _Jitted(fun, kwargs, options)

@@ -115,8 +115,9 @@ def library_versions() -> dict[str, str | None]:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = None
-    # the LLVM optimisation level override of numerics.jit (rounding-level differences)
-    out["TV_XLA_OPT_LEVEL"] = os.environ.get("TV_XLA_OPT_LEVEL", "").strip() or None
+    # the XLA option overrides of numerics.jit (rounding-level differences)
+    for var in ("TV_XLA_OPT_LEVEL", "TV_XLA_FUSION_EMITTERS"):
+        out[var] = os.environ.get(var, "").strip() or None
     return out
 
 

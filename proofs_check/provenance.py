@@ -70,8 +70,10 @@ def jax_platform() -> dict:
         devs = jax.devices()
         out = {"backend": jax.default_backend(), "devices": [str(d.device_kind) for d in devs],
                "x64": bool(jax.config.jax_enable_x64)}
-        if "numerics.jit" in sys.modules:   # LLVM level of the toolkit's programs (None: XLA's)
-            out["xla_backend_optimization_level"] = sys.modules["numerics.jit"].OPT_LEVEL
+        if "numerics.jit" in sys.modules:   # XLA options of the toolkit's programs (None: XLA's)
+            nj = sys.modules["numerics.jit"]
+            out["xla_backend_optimization_level"] = nj.OPT_LEVEL
+            out["xla_cpu_use_fusion_emitters"] = nj.FUSION_EMITTERS
         return out
     except Exception as e:  # a broken backend must not break the record
         return {"backend": None, "x64": None, "note": f"{type(e).__name__}: {e}"}
