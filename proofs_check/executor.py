@@ -39,9 +39,11 @@ __all__ = ["SerialExecutor", "DaskExecutor", "make_executor", "DistUnavailableEr
 
 DIST_HINT = "pip install -e '.[dist]'"
 
-#: environment of locally started worker processes (set before they import numpy or JAX)
+#: environment of locally started worker processes (set before they import numpy or JAX): one
+#: thread each, and JAX's eager operations compiled without XLA CPU's fusion emitters, as the
+#: toolkit's own programs are (numerics.jit; it only shortens their compiles)
 WORKER_ENV = {
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false --xla_cpu_use_fusion_emitters=false",
     "OMP_NUM_THREADS": "1",
     "OPENBLAS_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
