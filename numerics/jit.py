@@ -21,7 +21,7 @@ the fused kernels through MLIR; with them off XLA uses its older loop emitters, 
 toolkit's programs markedly faster at LLVM level 1 (the arithmetic training step on one core: 3.9-4.6
 s instead of 5.7-7.8 s) and gave the same verdicts in every paper's checks and twins, most observed
 values bit for bit (docs/performance.md). The long-running programs measured (the plasticity grid,
-the subspace and linear-attention training loops) also run no slower with them off; the arithmetic
+the subspace and linear-attention training loops) run about as fast with them off; the arithmetic
 training step runs about 10% slower (best of 6: 1.09 s per 100 steps against 0.97 s). So the
 toolkit's programs compile with them off (:data:`FUSION_EMITTERS`), and a program whose run time
 dominates its compile time at budget full asks for XLA's own emitters with
