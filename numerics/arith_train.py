@@ -540,7 +540,8 @@ def train(recipe: Recipe, seed: int = 0, *, chunk: int = 100, time_limit: float 
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=recipe.steps, initial=done, unit="step", desc=f"training seed {seed}",
+        bar = tqdm(total=recipe.steps, initial=done, unit="step",
+                   desc=f"training {recipe.task} ({recipe.positions}) seed {seed}",
                    leave=False, dynamic_ncols=True)
     t0 = time.perf_counter() - seconds
     try:
@@ -581,14 +582,17 @@ def train(recipe: Recipe, seed: int = 0, *, chunk: int = 100, time_limit: float 
 @functools.lru_cache(maxsize=1)
 def code_version() -> str:
     """A short hash of the source of the training pipeline (this module, the Transformer and the
-    data formats): part of every checkpoint's and cached run's key."""
+    data formats) and of the XLA options its programs compile with (numerics.jit): part of every
+    checkpoint's and cached run's key."""
     import hashlib
     import inspect
 
     from numerics import arithmetic, transformer
+    from numerics import jit as nj
     h = hashlib.sha1()
     for mod in (arithmetic, transformer, __import__(__name__, fromlist=["_"])):
         h.update(inspect.getsource(mod).encode())
+    h.update(repr((sorted(nj.COMPILER_OPTIONS.items()), sorted(nj.LONG_RUNNING_OPTIONS.items()))).encode())
     return h.hexdigest()[:12]
 
 

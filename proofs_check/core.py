@@ -52,6 +52,11 @@ SOURCE_LABELS: dict[str, str] = {"paper": "paper's result", "paper-order": "pape
                                  "derived": "ours: derived", "empirical": "ours: observed"}
 #: the scientific verdicts a check may return
 STATUSES = ("verified", "refuted", "inconclusive")
+
+#: whether a long check may show a progress bar of its own on stderr (a training run's steps/s and
+#: loss): set by :func:`proofs_check.runner.run_jobs` while it runs jobs in this process with its
+#: bars shown on a terminal; off otherwise (tests, workers, ``-q``, output to a file)
+INNER_PROGRESS = False
 #: every outcome a result can have: a scientific verdict, or ``error`` (the check raised: a bug or a
 #: broken environment, never a statement about the paper) or ``skipped`` (the claim is decided only at
 #: a larger budget than the one run, so it was not run and says nothing)

@@ -226,6 +226,8 @@ def run_jobs(jobs: list[Job], *, show_progress: bool = True, executor=None, cach
             bars = {}
     shards: dict[int, dict] = {}          # job index -> {"keys", "res", "left", "secs"}
     waiting: dict[str, list] = {}         # shard id -> [(job index, shard index)]
+    inner_before = core.INNER_PROGRESS    # a serial run on a terminal: long checks show their own bar
+    core.INNER_PROGRESS = bool(bars) and isinstance(executor, SerialExecutor) and sys.stderr.isatty()
 
     def finish(i: int, r: Result) -> None:
         if results[i] is not None:
@@ -314,6 +316,7 @@ def run_jobs(jobs: list[Job], *, show_progress: bool = True, executor=None, cach
         executor.cancel_all()
         raise
     finally:
+        core.INNER_PROGRESS = inner_before
         for bar in bars.values():
             bar.close()
         if own:

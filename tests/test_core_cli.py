@@ -2,6 +2,7 @@
 registry fixture is in conftest.py)."""
 import json
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -96,3 +97,25 @@ def test_figures_command(demo_registry, tmp_path):
     assert cli.main(["figures", "plasticity", "--out", str(tmp_path), "--format", "png,pdf", "-q"]) == 0
     assert (tmp_path / "demo_fig.png").exists() and (tmp_path / "demo_fig.pdf").exists()
     assert cli.main(["figures", "nosuch", "--out", str(tmp_path)]) == 2
+
+
+def test_inner_progress_only_in_a_serial_run_with_bars_on_a_terminal(demo_registry, monkeypatch):
+    """A long check (a training run) shows its own bar only while run_jobs runs it in this process
+    with its bars shown on a terminal; the flag is restored afterwards."""
+    from proofs_check import runner
+
+    seen = []
+
+    @claim(id="plasticity.demo_inner", paper="2306.10711", theorem="Demo 4", statement="x",
+           source="derived")
+    def demo_inner(budget, seed, mutation):
+        seen.append(core.INNER_PROGRESS)
+        return verdict_from(True, kind="exact")
+
+    job = [runner.Job("plasticity.demo_inner")]
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    runner.run_jobs(job, show_progress=True)
+    runner.run_jobs(job, show_progress=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    runner.run_jobs(job, show_progress=True)
+    assert seen == [True, False, False] and core.INNER_PROGRESS is False
