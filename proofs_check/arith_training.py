@@ -278,11 +278,13 @@ def length_generalization_addition(budget, seed, mutation, shard_results=None):
     the median EM at 2 x 5 = 10 digits is >= 0.95 and both baselines are <= 0.05 there;
     ``inconclusive`` if only the extrapolation bar is missed (the CPU recipe does not
     length-generalize 2x), ``refuted`` if the in-distribution bar fails.
-    Measured full verdict (shared 2-core machine, 273-463 s per seed): **inconclusive**:
-    in-distribution median 1.000; EM at 10 digits 0.07 / 0.007 / 0.52 (seeds 0/1/2, median 0.07;
-    digits-only median 0.22: the EOS slot fails first); NoPE 0.0 and APE 0.0 at 10 digits (neither
-    even fits the training lengths with 1 layer). A d=256 run (seed 0, 1500 steps) reached 0.80 at
-    10 digits with every digit right; see docs/papers/arith_training.md for all recipes tried.
+    Measured full verdict (2026-12-01, one quiet core, 138-153 s of training per run, 771 s for
+    the claim): **inconclusive**: in-distribution median 1.000; EM at 10 digits 0.22 / 0.003 / 0.34
+    (seeds 0/1/2, median 0.22; digits-only 0.24 / 0.07 / 0.63: the EOS slot fails first); NoPE 0.0
+    and APE 0.0 at 10 digits (neither even fits the training lengths with 1 layer). An earlier
+    measurement of the same recipe under XLA's default LLVM level gave 0.07 / 0.007 / 0.52 (float32
+    training is sensitive to the compiler's rounding). A d=256 run (seed 0, 1500 steps) reached 0.80
+    at 10 digits with every digit right; see docs/papers/arith_training.md for all recipes tried.
 
     Mutated twins (same comparison at full, must be refuted): ``shuffled_positions`` (the coupled
     IDs permuted at random inside each training and test sequence) and ``nope`` (no position
@@ -388,9 +390,10 @@ def length_generalization_multi_operand(budget, seed, mutation, shard_results=No
     full: FULL_MO on seeds 0, 1, 2 and the no-scratchpad baseline; verified iff the training grid
     is fitted, the median EM at (2 x max digits, 2 x max operands) is >= 0.95 and the baseline is
     <= 0.05 there; ``inconclusive`` if only that extrapolation bar is missed. Measured full verdict
-    (FULL_MO, grid 1-6 digits x 2-6 operands): **inconclusive**: training grid 1.000; one
-    operand more 0.37-0.66; 4- and 5-digit operands 0.00 in every cell and seed (end-of-number
-    never seen at L = 5); (6, 6) 0.00; no-scratchpad baseline 0.00 at (6, 6).
+    (FULL_MO, grid 1-6 digits x 2-6 operands, 2026-12-01, 45-55 s of training per seed):
+    **inconclusive**: training grid 1.000 (median of seeds); 4 operands of 1-3 digits 1.00 / 0.22 /
+    0.33 (median); 4- and 5-digit operands 0.00 in every cell and seed (end-of-number never seen
+    at L = 5); (6, 6) 0.00; no-scratchpad baseline 0.00 at (6, 6).
 
     Mutated twins (at full): ``no_scratchpad`` and ``shuffled_positions``; both must be refuted."""
     _full_only(budget, "multi_operand.length_generalization")
