@@ -61,10 +61,10 @@ def _fusion_from_env() -> bool | None:
 #: LLVM optimisation level of the toolkit's jitted programs (None: XLA's default)
 OPT_LEVEL: int | None = _level_from_env()
 
-#: XLA CPU's fusion emitters for the toolkit's programs: False (the toolkit's default: off, faster
-#: compiles), True (forced on for every program) or None (XLA's default, on; also what
-#: ``long_running`` programs get unless this is True or False by the environment)
+#: XLA CPU's fusion emitters for the toolkit's programs: False (the toolkit's default, and
+#: ``TV_XLA_FUSION_EMITTERS=off``), True (``on``) or None (``default``: XLA's choice)
 FUSION_EMITTERS: bool | None = _fusion_from_env()
+#: whether TV_XLA_FUSION_EMITTERS chose the setting (then it holds for long-running programs too)
 _FUSION_FROM_ENV = os.environ.get("TV_XLA_FUSION_EMITTERS", "").strip() != ""
 
 #: the ``compiler_options`` every toolkit program is compiled with

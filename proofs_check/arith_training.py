@@ -29,6 +29,7 @@ import os
 
 import numpy as np
 
+from proofs_check import core
 from proofs_check.core import Verdict, all_of, claim, lazy, verdict_from
 
 _at = lazy("numerics.arith_train")
@@ -75,8 +76,7 @@ def _run_shard(budget, key) -> dict:
 def _trained(key_json: str) -> dict:
     _, fields, seed, grid1, grid2, n_eval = json.loads(key_json)
     recipe = _at.Recipe(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
-    from proofs_check import core   # a serial run on a terminal shows the training's own bar
-
+    # a serial run on a terminal shows the training's own bar
     return _at.run(recipe, seed, tuple(grid1), tuple(grid2), n_eval=n_eval, cache_dir=_cache(),
                    progress=core.INNER_PROGRESS)
 
