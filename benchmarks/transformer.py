@@ -24,7 +24,7 @@ Usage::
 
     python benchmarks/transformer.py --like-official --official /tmp/position-coupling \\
         --python /tmp/torchvenv/bin/python [--widths 64 256] [--threads 1 2] [--repeats 3]
-        [--paper-width]
+        [--paper-width]          # add the paper's shape; `--widths --paper-width`: only it
 
 The official code stays outside this repository; its interpreter needs torch and
 ``transformers==4.46.3`` (the version of its ``env.yaml``).
@@ -122,7 +122,8 @@ def official(path, python, width, steps, compiled, batch, threads, vocab, positi
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--widths", type=int, nargs="+", default=[64, 256])
+    ap.add_argument("--widths", type=int, nargs="*", default=[64, 256],
+                    help="model widths at --batch (none: only the --paper-width row)")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--steps", type=int, default=40, help="steps per timed repetition")
     ap.add_argument("--batch", type=int, default=128)
@@ -141,7 +142,9 @@ def main(argv=None) -> int:
     if a.official and not os.path.exists(os.path.join(a.official, "src", "model", "modeling",
                                                       "custom_t5_decoder_only.py")):
         raise SystemExit(f"--official: {a.official} is not a checkout of HanseulJo/position-coupling")
-    if min(a.widths) < 4 or min(a.threads) < 1 or a.steps < 1 or a.repeats < 1 or a.batch < 1:
+    if not a.widths and not a.paper_width:
+        raise SystemExit("--widths: give at least one width, or --paper-width")
+    if min(a.widths, default=4) < 4 or min(a.threads) < 1 or a.steps < 1 or a.repeats < 1 or a.batch < 1:
         raise SystemExit("--widths >= 4, --threads >= 1, --steps, --repeats, --batch >= 1")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; "
           f"{'official architecture' if a.like_official else 'default architecture (not like-for-like)'}")

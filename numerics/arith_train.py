@@ -53,7 +53,8 @@ from .jit import jit
 
 
 __all__ = ["Recipe", "encode", "make_pool", "make_trainer", "train", "evaluate", "run", "model_config",
-           "sample_operands", "uniform_ndigit", "eval_problems", "validation_set", "code_version"]
+           "sample_operands", "uniform_ndigit", "eval_problems", "validation_set", "code_version",
+           "checkpoint_path", "load_checkpoint", "evaluate_grid"]
 
 TASKS = ("addition", "multi_operand")
 POSITIONS = ("coupled", "nope", "ape", "shuffled")
@@ -486,7 +487,8 @@ def train(recipe: Recipe, seed: int = 0, *, chunk: int = 100, time_limit: float 
     Every step draws ``batch`` examples from a pool of ``pool_size`` (start-1) examples and a fresh
     random start per example and level; AdamW (``b1``, ``b2``, gradient clip) with linear warm-up
     and cosine decay to ``min_lr_ratio * lr`` (the repository's recipe shape). Steps run in jitted
-    ``lax.scan`` chunks of ``chunk`` (at most ``val_every``). ``time_limit`` (seconds) stops early
+    ``lax.scan`` chunks of ``chunk`` steps (with validation, shortened so that every multiple of
+    ``val_every`` ends a chunk). ``time_limit`` (seconds) stops early
     after a chunk (recorded in the history as ``steps_done``).
 
     With ``recipe.select == "val_loss"`` the validation loss (start ID 1, the evaluation's IDs) is
@@ -547,6 +549,8 @@ def train(recipe: Recipe, seed: int = 0, *, chunk: int = 100, time_limit: float 
     try:
         while done < recipe.steps:
             n = min(chunk, recipe.steps - done)
+            if use_val:        # land on every multiple of val_every (chunk need not divide it)
+                n = min(n, recipe.val_every - done % recipe.val_every)
             key, kc = jax.random.split(key)
             params, opt_state, ls = run_chunk(params, opt_state, jax.random.split(kc, n))
             losses.append(np.asarray(ls))
@@ -673,6 +677,51 @@ def validation_set(recipe: Recipe, seed: int, *, n_test: int = 500, eval_seed: i
     return toks, ids, tgt
 
 
+def evaluate_grid(params, cfg: TransformerConfig, recipe: Recipe, seed: int, eval_digits,
+                  eval_operands=(2,), *, n_eval: int = 500) -> dict:
+    """:func:`evaluate` on every cell of ``eval_digits x eval_operands`` with the test problems of
+    run ``seed`` (evaluation seed ``seed + 1000``, disjoint from :func:`validation_set`). Returns
+    ``em``, ``digits_only`` and ``eos`` arrays of shape [len(eval_digits), len(eval_operands)]."""
+    shape = (len(eval_digits), len(eval_operands))
+    out = {k: np.zeros(shape) for k in ("em", "digits_only", "eos")}
+    # one padded length for the whole grid (one compiled evaluation): the longest cell's sequence.
+    # Not for the shuffled control, whose permutation also moves the padding's IDs (its evaluation
+    # keeps each cell's own padded length, as in training on the pool).
+    pad_to = None
+    if recipe.positions != "shuffled":
+        pad_to = max(len(encode(recipe, ops)[0]) for ops in eval_problems(
+            recipe, max(eval_digits), max(eval_operands), n_eval, seed + 1000))
+    for i, nd in enumerate(eval_digits):
+        for j, m in enumerate(eval_operands):
+            r = evaluate(params, cfg, recipe, nd, m, n=n_eval, seed=seed + 1000, pad_to=pad_to)
+            for k in out:
+                out[k][i, j] = r[k]
+    return out
+
+
+def checkpoint_path(recipe: Recipe, seed: int, cache_dir: str) -> str:
+    """The training checkpoint :func:`run` keeps in ``cache_dir`` for ``recipe`` and ``seed``
+    (keyed by the recipe, the seed and :func:`code_version`)."""
+    import hashlib
+    h = hashlib.sha1(f"{recipe.key()}|{seed}|{code_version()}".encode()).hexdigest()[:16]
+    return os.path.join(cache_dir, f"arith_{h}.ckpt.npz")
+
+
+def load_checkpoint(recipe: Recipe, seed: int, path: str):
+    """``(last, best, meta)`` of a checkpoint written by :func:`train`: the weights of the last
+    step done, the weights the selection rule kept so far (the same under ``select="last"``) and
+    the checkpoint's metadata (``done``, ``sel``, ``best_val``, ...). Raises ValueError when it
+    was written for another recipe, seed or code version."""
+    cfg = model_config(recipe)
+    params = init_params(jax.random.PRNGKey(seed), cfg)
+    opt_state = _optimizer(recipe).init(params)
+    meta, trees, _ = _load_state(path, {"params": params, "opt": opt_state, "best": params})
+    want = {"recipe": recipe.key(), "seed": int(seed), "code": code_version()}
+    if {k: meta.get(k) for k in want} != want:
+        raise ValueError(f"checkpoint {path} was written for another recipe, seed or code version")
+    return trees["params"], trees["best"], meta
+
+
 def run(recipe: Recipe, seed: int, eval_digits, eval_operands=(2,), *, n_eval: int = 500,
         cache_dir: str | None = None, time_limit: float | None = None, log=None,
         progress: bool = False) -> dict:
@@ -693,27 +742,10 @@ def run(recipe: Recipe, seed: int, eval_digits, eval_operands=(2,), *, n_eval: i
         if os.path.exists(path):
             with np.load(path) as z:
                 return {k: z[k] for k in z.files}
-    ckpt = None
-    if cache_dir:
-        import hashlib
-        ckpt = os.path.join(cache_dir, "arith_" + hashlib.sha1(
-            f"{recipe.key()}|{seed}|{code_version()}".encode()).hexdigest()[:16] + ".ckpt.npz")
+    ckpt = checkpoint_path(recipe, seed, cache_dir) if cache_dir else None
     params, cfg, hist = train(recipe, seed, time_limit=time_limit, log=log, checkpoint=ckpt,
                               progress=progress)
-    shape = (len(eval_digits), len(eval_operands))
-    out = {k: np.zeros(shape) for k in ("em", "digits_only", "eos")}
-    # one padded length for the whole grid (one compiled evaluation): the longest cell's sequence.
-    # Not for the shuffled control, whose permutation also moves the padding's IDs (its evaluation
-    # keeps each cell's own padded length, as in training on the pool).
-    pad_to = None
-    if recipe.positions != "shuffled":
-        pad_to = max(len(encode(recipe, ops)[0]) for ops in eval_problems(
-            recipe, max(eval_digits), max(eval_operands), n_eval, seed + 1000))
-    for i, nd in enumerate(eval_digits):
-        for j, m in enumerate(eval_operands):
-            r = evaluate(params, cfg, recipe, nd, m, n=n_eval, seed=seed + 1000, pad_to=pad_to)
-            for k in out:
-                out[k][i, j] = r[k]
+    out = evaluate_grid(params, cfg, recipe, seed, eval_digits, eval_operands, n_eval=n_eval)
     out.update(loss=hist["loss"], val_steps=hist["val_steps"], val_loss=hist["val_loss"],
                selected_step=np.int64(hist["selected_step"]), train_seconds=np.float64(hist["seconds"]),
                steps_done=np.int64(hist["steps_done"]), eval_digits=np.array(eval_digits),

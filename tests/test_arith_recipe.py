@@ -105,3 +105,36 @@ def test_selection_returns_the_best_validation_checkpoint():
     assert h["steps_done"] == TINY.steps and np.isfinite(h["loss"]).all()
     assert list(h["val_steps"]) == [10, 20, 30, 40]
     assert h["selected_step"] == h["val_steps"][int(np.argmin(h["val_loss"]))]
+
+
+def test_load_checkpoint_gives_the_kept_and_the_last_weights(tmp_path):
+    """The checkpoint of a finished run holds the weights the selection kept (what ``train``
+    returns) and the last step's weights (what ``select="last"`` returns); a checkpoint of another
+    seed is refused."""
+    import jax
+    from numerics.arith_train import checkpoint_path, load_checkpoint
+
+    ck = checkpoint_path(TINY, 2, str(tmp_path))
+    best, _, h = train(TINY, 2, chunk=10, checkpoint=ck)
+    last, _, _ = train(TINY.replace(select="last"), 2, chunk=10)
+    got_last, got_best, meta = load_checkpoint(TINY, 2, ck)
+    leaves = jax.tree_util.tree_leaves
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(leaves(best), leaves(got_best)))
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(leaves(last), leaves(got_last)))
+    assert meta["done"] == TINY.steps and meta["sel"] == h["selected_step"]
+    with pytest.raises(ValueError, match="another recipe, seed"):
+        load_checkpoint(TINY, 3, ck)
+
+
+def test_generalizable_length_stops_at_the_first_miss():
+    from proofs_check.arith_training import _generalizable_length
+
+    assert _generalizable_length([1, 2, 3, 4], [1.0, 0.96, 0.5, 0.99]) == 2   # not the later 0.99
+    assert _generalizable_length([1, 2], [0.9, 1.0]) == 0
+    assert _generalizable_length([1, 2, 3], [1.0, 1.0, 0.95]) == 3
+
+
+def test_validation_runs_at_every_multiple_of_val_every():
+    """val_every need not be a multiple of the chunk: 25 with chunks of 10 validates at 25, 50."""
+    _, _, h = train(TINY.replace(steps=50, val_every=25), 0, chunk=10)
+    assert list(h["val_steps"]) == [25, 50]
