@@ -57,6 +57,7 @@ def test_presets_are_the_papers_recipes():
     assert (m.n_layers, m.n_heads, m.d_model, m.lr, m.batch) == (6, 8, 1024, 3e-5, 400)
     c = Recipe.cpu_addition()
     assert c.max_position >= 2 * (c.val_digits + 2) and c.train_digits == (1, 10)
+    assert (c.n_layers, c.n_heads, model_config(c).head_dim) == (1, 4, 128)
     assert Recipe.cpu_multi_operand().n_layers == 2
     with pytest.raises(ValueError, match="val_digits"):
         Recipe(select="val_loss")
