@@ -183,7 +183,7 @@ def test_arith_full_claims_split_into_training_runs():
         rng = np.random.default_rng(seed + 7 * len(calls))
         em = rng.uniform(size=(len(g1), len(g2)))
         return {"em": em, "digits_only": em, "eos": em, "loss": np.zeros(3),
-                "train_seconds": np.float64(1.0)}
+                "train_seconds": np.float64(1.0), "selected_step": np.int64(3)}
 
     for cid, n in (("position_coupling.length_generalization", 5),
                    ("multi_operand.length_generalization", 4)):
