@@ -156,24 +156,17 @@ def main(argv=None) -> int:
         cpu = cpu_seconds() - c0
         last, _, meta = load_checkpoint(r, a.seed, checkpoint_path(r, a.seed, a.cache))
         g_last = evaluate_grid(last, model_config(r), r, a.seed, digits, ops, n_eval=a.n_eval)
+        # cell names: "DxM" on the multi-operand grid, the digit count for addition
+        cells = [[f"{d}x{m}" if mo else int(d) for m in ops] for d in digits]
         for rule, g in (("", res), ("@last", g_last)):
-            em_arr = g["em"]
-            if mo:
-                name_r = "mo:" + name + rule
-                em = {f"{d}x{m}": float(em_arr[i, j]) for i, d in enumerate(digits)
-                      for j, m in enumerate(ops)}
-                shown = " ".join(f"{k}:{em[k]:.2f}" for k in MO_SHOWN)
-                extra = {k: {f"{d}x{m}": float(g[k][i, j]) for i, d in enumerate(digits)
-                             for j, m in enumerate(ops)} for k in ("digits_only", "eos")}
-            else:
-                name_r = name + rule
-                em = {int(d): float(e) for d, e in zip(digits, em_arr[:, 0])}
-                extra = {k: {int(d): float(e) for d, e in zip(digits, g[k][:, 0])}
-                         for k in ("digits_only", "eos")}
-                shown = " ".join(f"{d}:{em.get(d, float('nan')):.2f}" for d in EVAL_DIGITS)
+            name_r = ("mo:" if mo else "") + name + rule
+            by_cell = {k: {cells[i][j]: float(g[k][i, j]) for i in range(len(digits))
+                           for j in range(len(ops))} for k in ("em", "digits_only", "eos")}
+            em = by_cell["em"]
+            shown = " ".join(f"{c}:{em.get(c, float('nan')):.2f}" for c in (MO_SHOWN if mo else EVAL_DIGITS))
             rows[name_r] = {
                 "overrides": {k: list(v) if isinstance(v, tuple) else v for k, v in variants[name].items()},
-                "rule": r.select if not rule else "last", "em": em, **extra,
+                "rule": r.select if not rule else "last", **by_cell,
                 "train_seconds": float(res["train_seconds"]), "cpu_minutes_this_call": cpu / 60,
                 "wall_minutes_this_call": (time.perf_counter() - t0) / 60,
                 "selected_step": int(res["selected_step"]) if not rule else int(meta["done"]),
